@@ -1,0 +1,157 @@
+import CAnyLLMTypes
+import Glibc
+
+// The exported C functions. Their doc comments are the API documentation: tools/gen_header.py
+// copies them into include/anyllm.h. Ownership rules are stated on every pointer.
+
+/// The library version, "MAJOR.MINOR.PATCH".
+/// Returns a static string owned by the library: do not free it.
+@c public func anyllm_version() -> UnsafePointer<CChar> {
+    UnsafePointer(CABI.versionCString)
+}
+
+/// The provider registry as JSON: {"providers": [{"name", "protocol", "base_url", "base_url_env",
+/// "api_key_env", "api_key_required", "api_key_set"}, ...]}.
+/// Returns a new string: the caller frees it with anyllm_string_free. NULL only when out of memory.
+@c public func anyllm_providers() -> UnsafeMutablePointer<CChar>? {
+    CABI.cString(Registry.json(environment: env).serialized)
+}
+
+/// Creates a client: a set of default transport options for the calls made through it.
+/// options_json: NULL for the defaults, or a JSON object with any of "timeout" (total seconds per
+/// attempt, default 600), "connect_timeout" (10), "read_timeout" (longest silence between received
+/// bytes, 120), "max_retries" (2), "headers" (object of extra HTTP headers), "proxy", "ca_bundle",
+/// "verify_tls" (true). A call's "client_args" override these per call.
+/// error_json: may be NULL; on failure *error_json receives an error JSON object that the caller
+/// frees with anyllm_string_free (it is set to NULL on success).
+/// Returns the client (free it with anyllm_client_free), or NULL when the options are invalid.
+@c public func anyllm_client_new(_ options_json: UnsafePointer<CChar>?,
+                                 _ error_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> anyllm_client_handle? {
+    error_json?.pointee = nil
+    var opts = ClientOptions()
+    if let o = options_json {
+        do {
+            let v = try JSONReader.parse(CABI.bytes(o))
+            opts = try ClientOptions().merged(with: v, field: "options")
+        } catch let e as AnyLLMError {
+            CABI.store(e.json(redactor: Redactor(secrets: [])).serialized, error_json)
+            return nil
+        } catch {
+            CABI.store(CABI.errorJSON(ANYLLM_E_INVALID_REQUEST, "invalid request: options: not valid JSON: \(error)",
+                                      param: "options"), error_json)
+            return nil
+        }
+    }
+    return OpaquePointer(Unmanaged.passRetained(Client(options: opts)).toOpaque())
+}
+
+/// Frees a client: cancels its calls in flight and waits until they have ended (their on_done
+/// callbacks included). NULL is a no-op (the default client is never freed). Must not be called
+/// from inside a callback of one of the client's own calls.
+@c public func anyllm_client_free(_ client: anyllm_client_handle?) {
+    guard let client else { return }
+    let c = Unmanaged<Client>.fromOpaque(UnsafeRawPointer(client))
+    c.takeUnretainedValue().close()
+    c.release()
+}
+
+/// Runs one completion and blocks until it ends.
+/// client: NULL for the process-wide default client.
+/// request_json: the request, a NUL-terminated UTF-8 JSON object (any-llm's completion()
+/// parameters); only read during the call.
+/// on_chunk: may be NULL; when the request has "stream": true it is called on the calling thread
+/// once per ChatCompletionChunk (see anyllm_chunk_fn), with user_data.
+/// out_json: may be NULL; receives a new string that the caller frees with anyllm_string_free:
+/// the ChatCompletion on ANYLLM_OK (for a stream, the completion aggregated from its chunks), else
+/// the error object {"error": {"type", "message", ...}}.
+/// Returns ANYLLM_OK or the error's status.
+@c public func anyllm_completion(_ client: anyllm_client_handle?, _ request_json: UnsafePointer<CChar>?,
+                                 _ on_chunk: anyllm_chunk_fn?, _ user_data: UnsafeMutableRawPointer?,
+                                 _ out_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> anyllm_status {
+    out_json?.pointee = nil
+    guard let request_json else {
+        CABI.store(CABI.errorJSON(ANYLLM_E_INVALID_REQUEST, "invalid request: request_json is NULL", param: ""), out_json)
+        return ANYLLM_E_INVALID_REQUEST
+    }
+    let c = CABI.client(client)
+    let token = CancelToken()
+    guard c.enter(token) else {
+        CABI.store(CABI.errorJSON(ANYLLM_E_CANCELLED, "the client is being freed"), out_json)
+        return ANYLLM_E_CANCELLED
+    }
+    defer { c.leave(token) }
+    let sink: CompletionRunner.ChunkSink? = on_chunk.map { fn in { bytes in CABI.deliverChunk(fn, bytes, user_data) } }
+    let outcome = CompletionRunner(options: c.options, token: token, onChunk: sink).run(CABI.bytes(request_json))
+    CABI.store(outcome.json, out_json)
+    return outcome.status
+}
+
+/// Starts one completion and returns at once; it runs on a thread of the library.
+/// client: NULL for the default client. request_json: copied before this returns.
+/// on_chunk: may be NULL; called once per streamed chunk, on the call's thread.
+/// on_done: may be NULL; called exactly once when the call ends (success, error or cancel), on the
+/// call's thread, with the final status and JSON (as anyllm_completion's out_json).
+/// Returns the call handle, which the caller frees with anyllm_call_free (also after it ended),
+/// or NULL when request_json is NULL or no thread could be started.
+@c public func anyllm_completion_start(_ client: anyllm_client_handle?, _ request_json: UnsafePointer<CChar>?,
+                                       _ on_chunk: anyllm_chunk_fn?, _ on_done: anyllm_done_fn?,
+                                       _ user_data: UnsafeMutableRawPointer?) -> anyllm_call_handle? {
+    guard let request_json else { return nil }
+    let call = Call(client: CABI.client(client), request: Array(CABI.bytes(request_json)), onChunk: on_chunk,
+                    onDone: on_done, userData: user_data)
+    guard call.start() else { return nil }
+    return OpaquePointer(Unmanaged.passRetained(call).toOpaque())
+}
+
+/// Asks a call to stop. Safe from any thread, inside its own callbacks included; returns at once.
+/// The call then ends with ANYLLM_E_CANCELLED (unless it had already ended). NULL is a no-op.
+@c public func anyllm_call_cancel(_ call: anyllm_call_handle?) {
+    guard let call else { return }
+    CABI.call(call).token.cancel()
+}
+
+/// Waits until a call has ended (its on_done included) and returns its status.
+/// out_json: may be NULL; receives a new string (free with anyllm_string_free): the result or error
+/// JSON, as anyllm_completion's out_json. May be called more than once.
+/// Called from inside the call's own on_done it returns at once; from inside its on_chunk it
+/// cannot wait and returns ANYLLM_E_INVALID_REQUEST.
+@c public func anyllm_call_wait(_ call: anyllm_call_handle?,
+                                _ out_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> anyllm_status {
+    out_json?.pointee = nil
+    guard let call else {
+        CABI.store(CABI.errorJSON(ANYLLM_E_INVALID_REQUEST, "invalid request: call is NULL", param: "call"), out_json)
+        return ANYLLM_E_INVALID_REQUEST
+    }
+    let c = CABI.call(call)
+    if c.isOnOwnThread {
+        guard let (st, json) = c.outcomeIfKnown() else {
+            CABI.store(CABI.errorJSON(ANYLLM_E_INVALID_REQUEST,
+                                      "anyllm_call_wait was called from the call's own chunk callback, where it cannot wait"), out_json)
+            return ANYLLM_E_INVALID_REQUEST
+        }
+        CABI.store(json, out_json)
+        return st
+    }
+    let (st, json) = c.wait()
+    CABI.store(json, out_json)
+    return st
+}
+
+/// Frees a call handle. A call still running is cancelled first, and this waits until it has
+/// ended — except from inside the call's own callbacks, where it returns at once and the call is
+/// released when it ends. NULL is a no-op.
+@c public func anyllm_call_free(_ call: anyllm_call_handle?) {
+    guard let call else { return }
+    let u = Unmanaged<Call>.fromOpaque(UnsafeRawPointer(call))
+    let c = u.takeUnretainedValue()
+    if !c.isOnOwnThread {
+        c.token.cancel()
+        _ = c.wait()
+    }
+    u.release()
+}
+
+/// Frees a string returned by the library (out_json, error_json, anyllm_providers). NULL is a no-op.
+@c public func anyllm_string_free(_ s: UnsafeMutablePointer<CChar>?) {
+    free(s)
+}

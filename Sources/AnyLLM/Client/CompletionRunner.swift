@@ -1,0 +1,232 @@
+import CAnyLLMTypes
+
+/// Runs one completion on the calling thread: parse → resolve provider → encode → HTTP with
+/// retries → decode (streamed or not). Everything above this (blocking vs non-blocking calls,
+/// handles) lives in the C ABI layer; everything below in providers and transport.
+struct CompletionRunner {
+    /// Delivers one chunk to the caller; returns false to cancel.
+    typealias ChunkSink = ([UInt8]) -> Bool
+
+    let options: ClientOptions
+    let token: CancelToken
+    let onChunk: ChunkSink?
+
+    /// The largest non-streamed body we accept; a bigger one is a provider fault, not a completion.
+    static let maxBodyBytes = 256 << 20
+    /// A Retry-After longer than this is reported instead of waited for.
+    static let maxRetryWait = 60.0
+
+    struct Outcome {
+        var status: anyllm_status
+        var json: [UInt8]
+    }
+
+    func run(_ requestText: UnsafeRawBufferPointer) -> Outcome {
+        var redactor = Redactor(secrets: [])
+        do {
+            let req = try CompletionRequest.parse(requestText)
+            let endpoint = try Self.resolveEndpoint(req)
+            redactor = Redactor(secrets: [endpoint.apiKey].compactMap { $0 })
+            let opts = try options.merged(with: req.clientArgs, field: "client_args")
+            let result = try perform(req, endpoint: endpoint, options: opts)
+            return Outcome(status: ANYLLM_OK, json: result.serialized)
+        } catch {
+            return Outcome(status: error.status, json: error.json(redactor: redactor).serialized)
+        }
+    }
+
+    static func resolveEndpoint(_ req: CompletionRequest) throws(AnyLLMError) -> Endpoint {
+        let p = req.provider
+        var base = req.apiBase
+        if base == nil, let be = p.baseEnv, let v = env(be) { base = v + p.baseEnvSuffix }
+        if base == nil { base = p.baseURL }
+        guard let base else {
+            throw AnyLLMError(ANYLLM_E_INVALID_REQUEST,
+                              "provider \"\(p.name)\" has no default URL: pass \"api_base\" or set \(p.baseEnv ?? "its base URL variable")",
+                              provider: p.name, param: "api_base")
+        }
+        var key = req.apiKey
+        if key == nil, let ke = p.keyEnv { key = env(ke) }
+        if key == nil && !p.keyOptional {
+            var e = AnyLLMError(ANYLLM_E_MISSING_API_KEY,
+                                "no API key for provider \"\(p.name)\": pass \"api_key\" or set \(p.keyEnv ?? "its key variable")",
+                                provider: p.name, param: "api_key")
+            if let ke = p.keyEnv { e.extra.append(("env_var", .string(ke))) }
+            throw e
+        }
+        return Endpoint(base: base, apiKey: key)
+    }
+
+    private func perform(_ req: CompletionRequest, endpoint: Endpoint, options: ClientOptions) throws(AnyLLMError) -> JSON {
+        let proto = Protocols.implementation(req.provider.wire)
+        var http = try proto.encode(req, endpoint: endpoint)
+        for (k, v) in options.headers {
+            http.headers.removeAll { $0.0.lowercased() == k.lowercased() }
+            http.headers.append((k, v))
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let a = Attempt(req: req, proto: proto, onChunk: onChunk)
+            do {
+                return try a.run(http, options: options, token: token)
+            } catch var e {
+                e.attempts = attempt
+                if a.delivered > 0 { e.partial = a.aggregator.result(complete: false) }
+                guard attempt <= options.maxRetries, a.delivered == 0, a.retryable(e), !token.isCancelled else { throw e }
+                let wait = e.retryAfter ?? Self.backoff(attempt)
+                if wait > Self.maxRetryWait { throw e }
+                if !token.sleep(wait) {
+                    var c = AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled", provider: req.provider.name)
+                    c.attempts = attempt
+                    throw c
+                }
+            }
+        }
+    }
+
+    /// 0.5 s, 1 s, 2 s, … capped at 8 s, each with ±25 % jitter so that clients do not retry in step.
+    static func backoff(_ attempt: Int) -> Double {
+        let base = min(8.0, 0.5 * Double(1 << min(attempt - 1, 10)))
+        return base * Double.random(in: 0.75...1.25)
+    }
+}
+
+/// One HTTP attempt: collects the body or decodes the stream as it arrives.
+final class Attempt {
+    let req: CompletionRequest
+    let proto: any WireProtocol
+    let onChunk: CompletionRunner.ChunkSink?
+    var aggregator = StreamAggregator()
+    private(set) var delivered = 0
+    private var decoder: (any StreamDecoder)?
+    private var buffered: [UInt8] = []
+    private var streaming: Bool?
+    private var lastStatus = 0
+
+    init(req: CompletionRequest, proto: any WireProtocol, onChunk: CompletionRunner.ChunkSink?) {
+        self.req = req
+        self.proto = proto
+        self.onChunk = onChunk
+    }
+
+    func retryable(_ e: AnyLLMError) -> Bool {
+        switch e.status {
+        case ANYLLM_E_CONNECTION, ANYLLM_E_TIMEOUT: return true
+        case ANYLLM_E_RATE_LIMIT: return true
+        case ANYLLM_E_PROVIDER: return (e.httpStatus ?? 0) >= 500
+        case ANYLLM_E_INVALID_REQUEST: return e.httpStatus == 409
+        default: return false
+        }
+    }
+
+    func run(_ http: HTTPRequest, options: ClientOptions, token: CancelToken) throws(AnyLLMError) -> JSON {
+        let provider = req.provider.name
+        let result = HTTPTransfer.perform(http, options: options, token: token) { head, bytes in
+            self.receive(head, bytes)
+        }
+        switch result {
+        case .failure(.cancelled):
+            throw AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled", provider: provider)
+        case .failure(.timeout(let kind, let seconds)):
+            var e = AnyLLMError(ANYLLM_E_TIMEOUT, Self.timeoutMessage(kind, seconds), provider: provider)
+            e.extra.append(("timeout", .string(kind)))
+            throw e
+        case .failure(.connection(let msg)):
+            throw AnyLLMError(ANYLLM_E_CONNECTION, msg, provider: provider)
+        case .failure(.sink(let e)):
+            throw e
+        case .success(let head):
+            guard (200..<300).contains(head.status) else {
+                throw proto.decodeError(status: head.status, head: head, body: buffered, provider: provider)
+            }
+            if let d = decoder {
+                try d.finish { (c: DecodedChunk) throws(AnyLLMError) in try self.deliver(c) }
+                return aggregator.result()
+            }
+            let completion = try proto.decodeResponse(buffered, request: req)
+            if req.stream {
+                // Asked for a stream, answered with one JSON body (some servers ignore "stream"):
+                // the caller still gets its chunks.
+                for c in SyntheticChunks.from(completion) { try deliver(DecodedChunk(json: c, bytes: JSON.object(c).serialized)) }
+            }
+            return completion
+        }
+    }
+
+    static func timeoutMessage(_ kind: String, _ s: Double) -> String {
+        let secs = s.rounded() == s ? String(Int(s)) : String(s)
+        switch kind {
+        case "connect": return "connect timeout: no connection within \(secs) s"
+        case "read": return "read timeout: no data received for \(secs) s"
+        default: return "total timeout: the request took longer than \(secs) s"
+        }
+    }
+
+    /// Body bytes from the transport; returns an error to abort the transfer.
+    private func receive(_ head: HTTPResponseHead, _ bytes: UnsafeRawBufferPointer) -> AnyLLMError? {
+        if streaming == nil {
+            lastStatus = head.status
+            let ctype = head.header("content-type")?.lowercased() ?? ""
+            let ok = (200..<300).contains(head.status)
+            streaming = ok && req.stream && !ctype.contains("json")
+            if streaming == true { decoder = proto.streamDecoder(for: req) }
+        }
+        if let d = decoder {
+            do {
+                try d.feed(bytes) { (c: DecodedChunk) throws(AnyLLMError) in try self.deliver(c) }
+            } catch {
+                return error
+            }
+            return nil
+        }
+        if buffered.count + bytes.count > CompletionRunner.maxBodyBytes {
+            return AnyLLMError(ANYLLM_E_PROVIDER, "the response body is larger than \(CompletionRunner.maxBodyBytes >> 20) MiB",
+                               httpStatus: lastStatus, provider: req.provider.name)
+        }
+        buffered.append(contentsOf: bytes)
+        return nil
+    }
+
+    private func deliver(_ c: DecodedChunk) throws(AnyLLMError) {
+        aggregator.add(c.json)
+        delivered += 1
+        if let sink = onChunk, !sink(c.bytes) {
+            throw AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled by the chunk callback", provider: req.provider.name)
+        }
+    }
+}
+
+/// ChatCompletionChunks equivalent to a whole ChatCompletion: used when a server answers a stream
+/// request with a plain JSON body.
+enum SyntheticChunks {
+    static func from(_ completion: JSON) -> [JSONObject] {
+        var out: [JSONObject] = []
+        func chunk(_ choices: [JSON], usage: JSON?) -> JSONObject {
+            var o = JSONObject()
+            for k in ["id", "created", "model", "system_fingerprint"] { if let v = completion[k] { o[k] = v } }
+            o["object"] = .string("chat.completion.chunk")
+            o["choices"] = .array(choices)
+            if let u = usage { o["usage"] = u }
+            return o
+        }
+        for c in completion["choices"]?.array ?? [] {
+            var delta = c["message"]?.object ?? JSONObject()
+            if let calls = delta["tool_calls"]?.array {
+                delta["tool_calls"] = .array(calls.enumerated().map { i, t in
+                    guard var to = t.object else { return t }
+                    to["index"] = .int(i)
+                    return .object(to)
+                })
+            }
+            var ch = JSONObject()
+            ch["index"] = c["index"] ?? .int(0)
+            ch["delta"] = .object(delta)
+            ch["logprobs"] = c["logprobs"] ?? .null
+            ch["finish_reason"] = c["finish_reason"] ?? .null
+            out.append(chunk([.object(ch)], usage: nil))
+        }
+        if let u = completion["usage"], !u.isNull { out.append(chunk([], usage: u)) }
+        return out
+    }
+}

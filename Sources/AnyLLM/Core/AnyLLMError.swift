@@ -1,0 +1,100 @@
+import CAnyLLMTypes
+
+/// Every failure in the library, typed by its C status. Serialised as design.md's error JSON:
+/// `{"error": {"type", "status", "message", "provider", "param", "retry_after", "attempts",
+/// "provider_error", "partial"}}`. Secrets are removed from every text field by `Redactor` before
+/// the JSON leaves the library.
+public struct AnyLLMError: Error, Sendable {
+    public var status: anyllm_status
+    public var message: String
+    public var httpStatus: Int?
+    public var provider: String?
+    /// The request field the error is about, for invalid requests ("messages[2].role").
+    public var param: String?
+    /// Seconds the provider asked us to wait (Retry-After / retry-after-ms).
+    public var retryAfter: Double?
+    /// The provider's own error body: JSON when it parsed, else its text (truncated).
+    public var providerError: JSON?
+    /// What a stream had delivered before it failed, aggregated as a ChatCompletion.
+    public var partial: JSON?
+    /// How many HTTP attempts were made (retries included).
+    public var attempts: Int?
+    /// Extra structured detail, e.g. the list of known providers, or which timeout fired.
+    public var extra: [(key: String, value: JSON)] = []
+
+    public init(_ status: anyllm_status, _ message: String, httpStatus: Int? = nil, provider: String? = nil,
+                param: String? = nil) {
+        self.status = status
+        self.message = message
+        self.httpStatus = httpStatus
+        self.provider = provider
+        self.param = param
+    }
+
+    public static func invalid(_ param: String, _ reason: String) -> AnyLLMError {
+        AnyLLMError(ANYLLM_E_INVALID_REQUEST, "invalid request: \(param): \(reason)", param: param)
+    }
+
+    public func json(redactor: Redactor) -> JSON {
+        var o = JSONObject()
+        o["type"] = .string(status.typeName)
+        o["message"] = .string(redactor.clean(message))
+        if let h = httpStatus { o["status"] = .int(h) }
+        if let p = provider { o["provider"] = .string(p) }
+        if let p = param { o["param"] = .string(p) }
+        if let r = retryAfter { o["retry_after"] = .double((r * 1000).rounded() / 1000) }
+        if let a = attempts { o["attempts"] = .int(a) }
+        if let pe = providerError { o["provider_error"] = redactor.clean(pe) }
+        for (k, v) in extra { o[k] = redactor.clean(v) }
+        if let p = partial { o["partial"] = p }
+        return .object(JSONObject([("error", .object(o))]))
+    }
+}
+
+/// Removes secrets (API keys, bearer tokens) from anything that leaves the library. The library
+/// never puts a key into a message itself; this guards against providers that echo it back.
+public struct Redactor: Sendable {
+    var secrets: [String]
+
+    public init(secrets: [String]) {
+        // Very short "keys" would redact ordinary words; real keys are long.
+        self.secrets = secrets.filter { $0.utf8.count >= 6 }
+    }
+
+    public func clean(_ s: String) -> String {
+        var out = s
+        for k in secrets where out.contains(k) { out = out.replacingAll(k, with: "[redacted]") }
+        return out
+    }
+
+    public func clean(_ v: JSON) -> JSON {
+        if secrets.isEmpty { return v }
+        switch v {
+        case .string(let s): return .string(clean(s))
+        case .array(let a): return .array(a.map { clean($0) })
+        case .object(let o): return .object(JSONObject(o.members.map { ($0.key, clean($0.value)) }))
+        default: return v
+        }
+    }
+}
+
+extension String {
+    /// Replaces every occurrence of `target` (non-empty) — no Foundation needed.
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        let t = Array(target.utf8), src = Array(self.utf8)
+        guard !t.isEmpty, src.count >= t.count else { return self }
+        var out: [UInt8] = []
+        out.reserveCapacity(src.count)
+        var i = 0
+        while i < src.count {
+            if i + t.count <= src.count && src[i] == t[0] && Array(src[i..<(i + t.count)]) == t {
+                out.append(contentsOf: replacement.utf8)
+                i += t.count
+            } else {
+                out.append(src[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

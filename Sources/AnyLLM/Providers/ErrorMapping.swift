@@ -1,0 +1,132 @@
+import CAnyLLMTypes
+import Glibc
+
+/// HTTP status + error body → typed error, shared by every protocol (each may refine it first).
+enum ErrorMapping {
+    /// How much of a non-JSON error body is kept (an HTML error page can be large).
+    static let maxTextBody = 2048
+
+    static func map(status: Int, head: HTTPResponseHead, body: [UInt8], provider: String) -> AnyLLMError {
+        let parsed = try? JSONReader.parse(body)
+        let message = parsed.flatMap(extractMessage) ?? textSummary(status: status, body: body)
+        let code = parsed.flatMap { $0["error"]?["code"]?.string ?? $0["code"]?.string } ?? ""
+        let type = parsed.flatMap { $0["error"]?["type"]?.string ?? $0["type"]?.string } ?? ""
+        let param = parsed.flatMap { $0["error"]?["param"]?.string }
+        let lower = (message + " " + code + " " + type).lowercased()
+
+        var st: anyllm_status
+        switch status {
+        case 401: st = ANYLLM_E_AUTHENTICATION
+        case 403: st = ANYLLM_E_PERMISSION
+        case 404: st = ANYLLM_E_NOT_FOUND
+        case 402: st = ANYLLM_E_INSUFFICIENT_FUNDS
+        case 408: st = ANYLLM_E_TIMEOUT
+        case 429: st = isQuota(lower) ? ANYLLM_E_INSUFFICIENT_FUNDS : ANYLLM_E_RATE_LIMIT
+        case 400..<500:
+            if isContextLength(lower) { st = ANYLLM_E_CONTEXT_LENGTH }
+            else if isContentFilter(lower) { st = ANYLLM_E_CONTENT_FILTER }
+            else { st = ANYLLM_E_INVALID_REQUEST }
+        default: st = ANYLLM_E_PROVIDER
+        }
+        var e = AnyLLMError(st, message, httpStatus: status, provider: provider, param: param)
+        e.retryAfter = retryAfter(head)
+        if let p = parsed { e.providerError = p } else if !body.isEmpty { e.providerError = .string(truncatedText(body)) }
+        return e
+    }
+
+    /// An error object inside a 200 body or a stream event.
+    static func fromErrorObject(_ err: JSON, provider: String) -> AnyLLMError {
+        let message = extractMessage(err) ?? "the provider reported an error"
+        let code = err["error"]?["code"].flatMap { $0.string ?? ($0.int.map(String.init)) } ?? ""
+        let type = err["error"]?["type"]?.string ?? ""
+        let lower = (message + " " + code + " " + type).lowercased()
+        var st = ANYLLM_E_PROVIDER
+        if isContextLength(lower) { st = ANYLLM_E_CONTEXT_LENGTH }
+        else if isContentFilter(lower) { st = ANYLLM_E_CONTENT_FILTER }
+        else if lower.contains("rate_limit") || lower.contains("rate limit") { st = ANYLLM_E_RATE_LIMIT }
+        else if isQuota(lower) { st = ANYLLM_E_INSUFFICIENT_FUNDS }
+        var e = AnyLLMError(st, message, provider: provider)
+        e.providerError = err
+        return e
+    }
+
+    static func extractMessage(_ v: JSON) -> String? {
+        if let e = v["error"] {
+            if let s = e.string { return s }
+            if let m = e["message"]?.string { return m }
+        }
+        if let m = v["message"]?.string { return m }
+        if let d = v["detail"] {
+            if let s = d.string { return s }
+            if let first = d.array?.first, let m = first["msg"]?.string { return m }
+        }
+        return nil
+    }
+
+    static func isContextLength(_ s: String) -> Bool {
+        ["context_length_exceeded", "maximum context length", "context length", "context window",
+         "too many tokens", "prompt is too long", "reduce the length", "input is too long", "string_above_max_length"]
+            .contains { s.contains($0) }
+    }
+
+    static func isContentFilter(_ s: String) -> Bool {
+        ["content_filter", "content management policy", "content policy", "safety system", "responsible ai"]
+            .contains { s.contains($0) }
+    }
+
+    static func isQuota(_ s: String) -> Bool {
+        ["insufficient_quota", "exceeded your current quota", "billing", "insufficient balance", "credit"]
+            .contains { s.contains($0) }
+    }
+
+    static func truncatedText(_ body: [UInt8]) -> String {
+        let cut = Array(body.prefix(maxTextBody))
+        var s = String(decoding: cut, as: UTF8.self)
+        if body.count > maxTextBody { s += "…" }
+        return s
+    }
+
+    /// A readable message for a body that is not JSON (an HTML page from a proxy or a 404).
+    static func textSummary(status: Int, body: [UInt8]) -> String {
+        var text = ""
+        var inTag = false
+        for ch in truncatedText(body) {
+            if ch == "<" { inTag = true; text.append(" "); continue }
+            if ch == ">" { inTag = false; continue }
+            if !inTag { text.append(ch) }
+        }
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" })
+        let summary = words.prefix(40).joined(separator: " ")
+        return summary.isEmpty ? "HTTP \(status) with an empty body" : "HTTP \(status): \(summary)"
+    }
+
+    /// Seconds to wait: `retry-after-ms` (OpenAI, Anthropic) first, then `Retry-After` as seconds
+    /// or an HTTP date.
+    static func retryAfter(_ head: HTTPResponseHead) -> Double? {
+        if let ms = head.header("retry-after-ms").flatMap({ Double($0.trimmingSpaces()) }), ms >= 0 { return ms / 1000 }
+        guard let ra = head.header("retry-after")?.trimmingSpaces() else { return nil }
+        if let s = Double(ra), s >= 0 { return s }
+        return httpDate(ra).map { max(0, $0 - Double(time(nil))) }
+    }
+
+    /// Parses an IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") to Unix seconds.
+    static func httpDate(_ s: String) -> Double? {
+        let f = s.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard f.count == 6, f[5] == "GMT", let day = Int(f[1]), let m = months.firstIndex(of: String(f[2])),
+              let year = Int(f[3]) else { return nil }
+        let hms = f[4].split(separator: ":").compactMap { Int($0) }
+        guard hms.count == 3 else { return nil }
+        return Double(daysFromCivil(year, m + 1, day) * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2])
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+}

@@ -1,0 +1,223 @@
+import CAnyLLMTypes
+import Glibc
+
+/// The OpenAI chat-completions wire protocol (`POST {base}/chat/completions`), spoken by OpenAI and
+/// by every OpenAI-compatible provider in the registry. Requests are already OpenAI-shaped, so
+/// encoding is mostly pass-through plus each provider's quirks; responses are normalised only
+/// where compatible servers differ (reasoning text fields).
+struct OpenAIChat: WireProtocol {
+    static let defaultAzureAPIVersion = "2024-10-21"
+    /// Request keys the protocol consumes instead of passing on.
+    static let consumedExtras: Set<String> = ["api_version"]
+
+    func encode(_ req: CompletionRequest, endpoint: Endpoint) throws(AnyLLMError) -> HTTPRequest {
+        let p = req.provider
+        var base = endpoint.base
+        while base.hasSuffix("/") { base.removeLast() }
+        let url: String
+        switch p.urlStyle {
+        case .standard:
+            url = base + "/chat/completions"
+        case .azureDeployment:
+            let version = req.extras["api_version"]?.string ?? env("OPENAI_API_VERSION") ?? Self.defaultAzureAPIVersion
+            url = "\(base)/openai/deployments/\(percentEncodePath(req.model))/chat/completions?api-version=\(percentEncodePath(version))"
+        }
+
+        var headers: [(String, String)] = [("Content-Type", "application/json"),
+                                           ("Accept", req.stream ? "text/event-stream" : "application/json")]
+        if let key = endpoint.apiKey, !key.isEmpty {
+            switch p.auth {
+            case .bearer: headers.append(("Authorization", "Bearer \(key)"))
+            case .header(let name): headers.append((name, key))
+            }
+        }
+
+        var body = JSONObject()
+        body["model"] = .string(req.model)
+        body["messages"] = .array(req.messages)
+        if req.stream { body["stream"] = .bool(true) }
+        for (k, v) in req.params.members {
+            switch k {
+            case "max_tokens":
+                // max_completion_tokens, when also given, is the more specific of the two.
+                if req.params["max_completion_tokens"] == nil { body[p.maxTokensField] = v }
+            case "max_completion_tokens":
+                body[p.maxTokensField] = v
+            case "stream_options":
+                break  // merged below
+            default:
+                body[k] = v
+            }
+        }
+        if req.stream && p.acceptsStreamOptions {
+            // Usage arrives only when asked for; the aggregated result needs it.
+            var so = req.params["stream_options"]?.object ?? JSONObject()
+            if so["include_usage"] == nil { so["include_usage"] = .bool(true) }
+            body["stream_options"] = .object(so)
+        }
+        if let e = req.reasoningEffort { body["reasoning_effort"] = .string(e) }
+        for (k, v) in req.extras.members where !(p.urlStyle == .azureDeployment && Self.consumedExtras.contains(k)) {
+            body[k] = v
+        }
+        return HTTPRequest(url: url, headers: headers, body: JSON.object(body).serialized)
+    }
+
+    func decodeResponse(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> JSON {
+        let provider = request.provider.name
+        let v: JSON
+        do { v = try JSONReader.parse(body) } catch {
+            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer is not valid JSON (\(error))", provider: provider)
+            e.providerError = .string(ErrorMapping.truncatedText(body))
+            throw e
+        }
+        guard var o = v.object else {
+            throw AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer is not a JSON object", provider: provider)
+        }
+        if o["error"].map({ !$0.isNull }) ?? false, o["choices"] == nil {
+            throw ErrorMapping.fromErrorObject(v, provider: provider)
+        }
+        guard let choices = o["choices"]?.array else {
+            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer has no \"choices\"", provider: provider)
+            e.providerError = v
+            throw e
+        }
+        o["choices"] = .array(choices.map { c in
+            guard var co = c.object, let m = co["message"]?.object else { return c }
+            co["message"] = .object(Self.normalizeReasoning(m))
+            return .object(co)
+        })
+        if o["object"]?.string != "chat.completion" { o["object"] = .string("chat.completion") }
+        return .object(o)
+    }
+
+    func streamDecoder(for req: CompletionRequest) -> any StreamDecoder {
+        OpenAISSEDecoder(provider: req.provider.name)
+    }
+
+    func decodeError(status: Int, head: HTTPResponseHead, body: [UInt8], provider: String) -> AnyLLMError {
+        ErrorMapping.map(status: status, head: head, body: body, provider: provider)
+    }
+
+    /// Compatible servers name reasoning text differently: `reasoning_content` (DeepSeek, vLLM,
+    /// llama.cpp) or `reasoning` as a string (OpenRouter, Groq). The result always carries
+    /// any-llm's `reasoning: {"content": …}`.
+    static func normalizeReasoning(_ m: JSONObject) -> JSONObject {
+        var m = m
+        if let r = m["reasoning_content"] {
+            m["reasoning_content"] = nil
+            if let s = r.string, m["reasoning"]?.object == nil {
+                m["reasoning"] = .object(JSONObject([("content", .string(s))]))
+            }
+        }
+        if let s = m["reasoning"]?.string {
+            m["reasoning"] = .object(JSONObject([("content", .string(s))]))
+        }
+        return m
+    }
+
+    static func needsReasoningNormalization(_ m: JSONObject) -> Bool {
+        m["reasoning_content"] != nil || m["reasoning"]?.string != nil
+    }
+}
+
+/// SSE → ChatCompletionChunks. Chunks that need no change are passed on as the exact bytes the
+/// provider sent (no re-encoding on the hot path).
+final class OpenAISSEDecoder: StreamDecoder {
+    private var sse = SSEDecoder()
+    private var events: [SSEEvent] = []
+    private let provider: String
+    private(set) var isComplete = false
+    private var sawFinishReason = false
+
+    init(provider: String) { self.provider = provider }
+
+    func feed(_ bytes: UnsafeRawBufferPointer, emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
+        if isComplete { return }
+        sse.feed(bytes, into: &events)
+        try drain(emit)
+    }
+
+    func finish(emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
+        if !isComplete {
+            sse.finish(into: &events)
+            try drain(emit)
+        }
+        if !isComplete && !sawFinishReason {
+            throw AnyLLMError(ANYLLM_E_PROVIDER, "the stream ended before it was complete (no finish_reason and no [DONE])",
+                              provider: provider)
+        }
+    }
+
+    private func drain(_ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
+        defer { events.removeAll(keepingCapacity: true) }
+        for ev in events { try handle(ev, emit) }
+    }
+
+    private func handle(_ ev: SSEEvent, _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
+        if isComplete { return }
+        let data = ev.data
+        if isDone(data) {
+            isComplete = true
+            return
+        }
+        let v: JSON
+        do { v = try JSONReader.parse(data) } catch {
+            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider sent a stream event that is not valid JSON (\(error))",
+                                provider: provider)
+            e.providerError = .string(ErrorMapping.truncatedText(data))
+            throw e
+        }
+        guard var o = v.object else {
+            throw AnyLLMError(ANYLLM_E_PROVIDER, "the provider sent a stream event that is not a JSON object", provider: provider)
+        }
+        if let err = o["error"], !err.isNull {
+            throw ErrorMapping.fromErrorObject(v, provider: provider)
+        }
+        if ev.event == "error" {
+            throw ErrorMapping.fromErrorObject(.object(JSONObject([("error", v)])), provider: provider)
+        }
+        var modified = false
+        if let choices = o["choices"]?.array {
+            var out = choices
+            for (i, c) in choices.enumerated() {
+                guard var co = c.object else { continue }
+                if let f = co["finish_reason"], !f.isNull { sawFinishReason = true }
+                if let d = co["delta"]?.object, OpenAIChat.needsReasoningNormalization(d) {
+                    co["delta"] = .object(OpenAIChat.normalizeReasoning(d))
+                    out[i] = .object(co)
+                    modified = true
+                }
+            }
+            if modified { o["choices"] = .array(out) }
+        }
+        try emit(DecodedChunk(json: o, bytes: modified ? JSON.object(o).serialized : data))
+    }
+
+    private func isDone(_ d: [UInt8]) -> Bool {
+        var s = 0, e = d.count
+        while s < e && (d[s] == 0x20 || d[s] == 0x09) { s += 1 }
+        while e > s && (d[e - 1] == 0x20 || d[e - 1] == 0x09 || d[e - 1] == 0x0A || d[e - 1] == 0x0D) { e -= 1 }
+        return e - s == 6 && Array(d[s..<e]) == Array("[DONE]".utf8)
+    }
+}
+
+/// Environment lookup (no Foundation).
+func env(_ name: String) -> String? {
+    guard let p = getenv(name) else { return nil }
+    let s = String(cString: p)
+    return s.isEmpty ? nil : s
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for one path segment or query value.
+func percentEncodePath(_ s: String) -> String {
+    var out = ""
+    for b in s.utf8 {
+        switch b {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E: out.append(Character(UnicodeScalar(b)))
+        default:
+            let hex = Array("0123456789ABCDEF")
+            out.append("%"); out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
+        }
+    }
+    return out
+}

@@ -1,0 +1,121 @@
+// The provider registry: one row of data per provider. A provider speaking an existing wire
+// protocol is added here and nowhere else.
+
+public enum WireProtocolKind: String, Sendable {
+    case openAIChat = "openai_chat"
+}
+
+/// How the chat-completions URL is formed from the base URL.
+public enum URLStyle: Sendable {
+    /// `{base}/chat/completions`
+    case standard
+    /// `{base}/openai/deployments/{model}/chat/completions?api-version=…` (Azure OpenAI)
+    case azureDeployment
+}
+
+/// How the API key travels.
+public enum AuthStyle: Sendable {
+    case bearer
+    /// A named header carrying the bare key (Azure's `api-key`).
+    case header(String)
+}
+
+public struct ProviderInfo: Sendable {
+    public let name: String
+    public let wire: WireProtocolKind
+    /// Default base URL; nil when the user must supply one (`api_base` or `baseEnv`).
+    public let baseURL: String?
+    /// Environment variable holding the base URL (checked before `baseURL`).
+    public let baseEnv: String?
+    /// Appended to a base URL taken from `baseEnv` (Databricks: host → serving endpoints).
+    public let baseEnvSuffix: String
+    /// Environment variable holding the API key.
+    public let keyEnv: String?
+    /// Local servers run without a key: a missing key is not an error, no auth header is sent.
+    public let keyOptional: Bool
+    public let auth: AuthStyle
+    public let urlStyle: URLStyle
+    /// The body field that carries the output-token limit (OpenAI's reasoning models refuse
+    /// `max_tokens` and want `max_completion_tokens`; most compatible servers want `max_tokens`).
+    public let maxTokensField: String
+    /// Some OpenAI-compatible APIs reject `stream_options` (they report usage without it).
+    public let acceptsStreamOptions: Bool
+
+    init(_ name: String, base: String?, key: String?, keyOptional: Bool = false,
+         baseEnv: String? = nil, baseEnvSuffix: String = "", auth: AuthStyle = .bearer,
+         url: URLStyle = .standard, maxTokensField: String = "max_tokens", streamOptions: Bool = true,
+         wire: WireProtocolKind = .openAIChat) {
+        self.name = name
+        self.wire = wire
+        self.baseURL = base
+        self.baseEnv = baseEnv
+        self.baseEnvSuffix = baseEnvSuffix
+        self.keyEnv = key
+        self.keyOptional = keyOptional
+        self.auth = auth
+        self.urlStyle = url
+        self.maxTokensField = maxTokensField
+        self.acceptsStreamOptions = streamOptions
+    }
+}
+
+public enum Registry {
+    public static let providers: [ProviderInfo] = [
+        .init("openai", base: "https://api.openai.com/v1", key: "OPENAI_API_KEY",
+              baseEnv: "OPENAI_BASE_URL", maxTokensField: "max_completion_tokens"),
+        .init("azureopenai", base: nil, key: "AZURE_OPENAI_API_KEY", baseEnv: "AZURE_OPENAI_ENDPOINT",
+              auth: .header("api-key"), url: .azureDeployment, maxTokensField: "max_completion_tokens"),
+        .init("mistral", base: "https://api.mistral.ai/v1", key: "MISTRAL_API_KEY", streamOptions: false),
+        .init("groq", base: "https://api.groq.com/openai/v1", key: "GROQ_API_KEY"),
+        .init("deepseek", base: "https://api.deepseek.com", key: "DEEPSEEK_API_KEY"),
+        .init("xai", base: "https://api.x.ai/v1", key: "XAI_API_KEY"),
+        .init("together", base: "https://api.together.xyz/v1", key: "TOGETHER_API_KEY"),
+        .init("fireworks", base: "https://api.fireworks.ai/inference/v1", key: "FIREWORKS_API_KEY"),
+        .init("openrouter", base: "https://openrouter.ai/api/v1", key: "OPENROUTER_API_KEY"),
+        .init("perplexity", base: "https://api.perplexity.ai", key: "PERPLEXITY_API_KEY", streamOptions: false),
+        .init("cerebras", base: "https://api.cerebras.ai/v1", key: "CEREBRAS_API_KEY"),
+        .init("nebius", base: "https://api.studio.nebius.com/v1", key: "NEBIUS_API_KEY"),
+        .init("sambanova", base: "https://api.sambanova.ai/v1", key: "SAMBANOVA_API_KEY"),
+        .init("moonshot", base: "https://api.moonshot.ai/v1", key: "MOONSHOT_API_KEY"),
+        .init("huggingface", base: "https://router.huggingface.co/v1", key: "HF_TOKEN"),
+        .init("databricks", base: nil, key: "DATABRICKS_TOKEN", baseEnv: "DATABRICKS_HOST",
+              baseEnvSuffix: "/serving-endpoints"),
+        .init("nvidia", base: "https://integrate.api.nvidia.com/v1", key: "NVIDIA_API_KEY"),
+        .init("inception", base: "https://api.inceptionlabs.ai/v1", key: "INCEPTION_API_KEY"),
+        .init("llama", base: "https://api.llama.com/compat/v1", key: "LLAMA_API_KEY"),
+        .init("portkey", base: "https://api.portkey.ai/v1", key: "PORTKEY_API_KEY"),
+        .init("zai", base: "https://api.z.ai/api/paas/v4", key: "ZAI_API_KEY"),
+        .init("minimax", base: "https://api.minimax.io/v1", key: "MINIMAX_API_KEY"),
+        // Local servers: no key needed; one is sent when given.
+        .init("lmstudio", base: "http://127.0.0.1:1234/v1", key: "LM_STUDIO_API_KEY", keyOptional: true,
+              baseEnv: "LM_STUDIO_API_BASE"),
+        .init("llamacpp", base: "http://127.0.0.1:8080/v1", key: "LLAMACPP_API_KEY", keyOptional: true,
+              baseEnv: "LLAMACPP_API_BASE"),
+        .init("llamafile", base: "http://127.0.0.1:8080/v1", key: "LLAMAFILE_API_KEY", keyOptional: true,
+              baseEnv: "LLAMAFILE_API_BASE"),
+        .init("vllm", base: "http://127.0.0.1:8000/v1", key: "VLLM_API_KEY", keyOptional: true,
+              baseEnv: "VLLM_API_BASE"),
+    ]
+
+    public static func find(_ name: String) -> ProviderInfo? {
+        let n = name.lowercased()
+        return providers.first { $0.name == n }
+    }
+
+    public static var names: [String] { providers.map(\.name) }
+
+    /// The registry as JSON for `anyllm_providers()`.
+    public static func json(environment: (String) -> String?) -> JSON {
+        .object(JSONObject([("providers", .array(providers.map { p in
+            var o = JSONObject()
+            o["name"] = .string(p.name)
+            o["protocol"] = .string(p.wire.rawValue)
+            o["base_url"] = p.baseURL.map { .string($0) } ?? .null
+            o["base_url_env"] = p.baseEnv.map { .string($0) } ?? .null
+            o["api_key_env"] = p.keyEnv.map { .string($0) } ?? .null
+            o["api_key_required"] = .bool(!p.keyOptional)
+            o["api_key_set"] = .bool(p.keyEnv.flatMap(environment).map { !$0.isEmpty } ?? false)
+            return .object(o)
+        }))]))
+    }
+}

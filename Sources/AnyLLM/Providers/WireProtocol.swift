@@ -1,0 +1,42 @@
+// What each wire protocol implements. The call machinery (retries, streaming, aggregation,
+// callbacks) is shared; a protocol only translates between OpenAI shapes and its own.
+
+/// A resolved target: where to send, with what credentials.
+public struct Endpoint: Sendable {
+    public var base: String
+    public var apiKey: String?
+}
+
+public protocol WireProtocol: Sendable {
+    /// The HTTP request for this completion.
+    func encode(_ req: CompletionRequest, endpoint: Endpoint) throws(AnyLLMError) -> HTTPRequest
+    /// A non-streamed 2xx body → OpenAI ChatCompletion.
+    func decodeResponse(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> JSON
+    /// A fresh decoder for one streamed response body.
+    func streamDecoder(for req: CompletionRequest) -> any StreamDecoder
+    /// A non-2xx response → typed error.
+    func decodeError(status: Int, head: HTTPResponseHead, body: [UInt8], provider: String) -> AnyLLMError
+}
+
+/// One decoded chunk: its JSON (for aggregation) and the exact bytes handed to the caller.
+public struct DecodedChunk {
+    public var json: JSONObject
+    public var bytes: [UInt8]
+}
+
+/// Turns a streamed body, piece by piece, into ChatCompletionChunks.
+public protocol StreamDecoder: AnyObject {
+    func feed(_ bytes: UnsafeRawBufferPointer, emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError)
+    /// The body ended normally: flush, and fail if the stream was cut short.
+    func finish(emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError)
+    /// True once the protocol's end marker arrived (later bytes are ignored).
+    var isComplete: Bool { get }
+}
+
+enum Protocols {
+    static func implementation(_ kind: WireProtocolKind) -> any WireProtocol {
+        switch kind {
+        case .openAIChat: return OpenAIChat()
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Glibc
+
+/// A mutex plus condition variable, on pthreads (no Foundation in the library). A class so that
+/// the pthread objects never move in memory.
+final class Monitor: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        var attr = pthread_condattr_t()
+        pthread_condattr_init(&attr)
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)  // waits immune to wall-clock jumps
+        pthread_cond_init(cond, &attr)
+        pthread_condattr_destroy(&attr)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        cond.deallocate()
+    }
+
+    @inline(__always)
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Waits (lock held by the caller, inside `locked`) until signalled or `deadline` (monotonic seconds).
+    func wait(until deadline: Double?) {
+        guard let deadline else {
+            pthread_cond_wait(cond, mutex)
+            return
+        }
+        var ts = timespec()
+        ts.tv_sec = Int(deadline)
+        ts.tv_nsec = Int((deadline - Double(Int(deadline))) * 1e9)
+        pthread_cond_timedwait(cond, mutex, &ts)
+    }
+
+    func broadcast() { pthread_cond_broadcast(cond) }
+}
+
+/// Seconds on the monotonic clock.
+@inline(__always)
+func monotonicNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

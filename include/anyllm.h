@@ -1,0 +1,126 @@
+/*
+ * anyllm.h — libanyllm's C API: one OpenAI-compatible completion call for every LLM provider.
+ *
+ * GENERATED from the Swift @c declarations in Sources/AnyLLM/CABI by tools/gen_header.py: do not
+ * edit; change the Swift doc comments and rebuild. Types, status codes and callbacks are in
+ * anyllm_types.h.
+ *
+ * Requests and results are JSON (UTF-8, NUL-terminated):
+ *   request   any-llm's completion() parameters as one object:
+ *             {"model": "openai:gpt-4.1-mini", "messages": [{"role": "user", "content": "Hi"}],
+ *              "stream": true, "temperature": 0.2, "tools": [...], "api_key": "...", ...}
+ *             Keys that are not completion() parameters go to the provider's body unchanged.
+ *   result    an OpenAI ChatCompletion; a stream delivers ChatCompletionChunks to on_chunk and
+ *             its result is the ChatCompletion aggregated from them.
+ *   error     {"error": {"type": "rate_limit", "message": "...", "status": 429, "provider": "openai",
+ *             "retry_after": 2.0, "attempts": 3, "provider_error": {...}, "partial": {...}}}
+ *             "type" names the anyllm_status; "partial" holds what a broken stream had delivered.
+ *             No API key ever appears in an error.
+ *
+ * Ownership: every `char *` the library returns through an out-parameter or as a return value is
+ * a new string that the caller frees with anyllm_string_free (anyllm_version's is static). Strings
+ * passed to callbacks are valid only during the callback. The library never keeps a pointer to a
+ * caller's string after the function returns.
+ *
+ * Threads: every function may be called from any thread. A client is shared safely by many
+ * threads. Callbacks of anyllm_completion run on the calling thread; those of
+ * anyllm_completion_start on a thread of the library, one at a time per call.
+ */
+#ifndef ANYLLM_H
+#define ANYLLM_H
+
+#include "anyllm_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The library version, "MAJOR.MINOR.PATCH".
+ * Returns a static string owned by the library: do not free it.
+ */
+const char *anyllm_version(void);
+
+/*
+ * The provider registry as JSON: {"providers": [{"name", "protocol", "base_url", "base_url_env",
+ * "api_key_env", "api_key_required", "api_key_set"}, ...]}.
+ * Returns a new string: the caller frees it with anyllm_string_free. NULL only when out of memory.
+ */
+char *anyllm_providers(void);
+
+/*
+ * Creates a client: a set of default transport options for the calls made through it.
+ * options_json: NULL for the defaults, or a JSON object with any of "timeout" (total seconds per
+ * attempt, default 600), "connect_timeout" (10), "read_timeout" (longest silence between received
+ * bytes, 120), "max_retries" (2), "headers" (object of extra HTTP headers), "proxy", "ca_bundle",
+ * "verify_tls" (true). A call's "client_args" override these per call.
+ * error_json: may be NULL; on failure *error_json receives an error JSON object that the caller
+ * frees with anyllm_string_free (it is set to NULL on success).
+ * Returns the client (free it with anyllm_client_free), or NULL when the options are invalid.
+ */
+anyllm_client *anyllm_client_new(const char *options_json, char **error_json);
+
+/*
+ * Frees a client: cancels its calls in flight and waits until they have ended (their on_done
+ * callbacks included). NULL is a no-op (the default client is never freed). Must not be called
+ * from inside a callback of one of the client's own calls.
+ */
+void anyllm_client_free(anyllm_client *client);
+
+/*
+ * Runs one completion and blocks until it ends.
+ * client: NULL for the process-wide default client.
+ * request_json: the request, a NUL-terminated UTF-8 JSON object (any-llm's completion()
+ * parameters); only read during the call.
+ * on_chunk: may be NULL; when the request has "stream": true it is called on the calling thread
+ * once per ChatCompletionChunk (see anyllm_chunk_fn), with user_data.
+ * out_json: may be NULL; receives a new string that the caller frees with anyllm_string_free:
+ * the ChatCompletion on ANYLLM_OK (for a stream, the completion aggregated from its chunks), else
+ * the error object {"error": {"type", "message", ...}}.
+ * Returns ANYLLM_OK or the error's status.
+ */
+anyllm_status anyllm_completion(anyllm_client *client, const char *request_json, anyllm_chunk_fn on_chunk, void *user_data, char **out_json);
+
+/*
+ * Starts one completion and returns at once; it runs on a thread of the library.
+ * client: NULL for the default client. request_json: copied before this returns.
+ * on_chunk: may be NULL; called once per streamed chunk, on the call's thread.
+ * on_done: may be NULL; called exactly once when the call ends (success, error or cancel), on the
+ * call's thread, with the final status and JSON (as anyllm_completion's out_json).
+ * Returns the call handle, which the caller frees with anyllm_call_free (also after it ended),
+ * or NULL when request_json is NULL or no thread could be started.
+ */
+anyllm_call *anyllm_completion_start(anyllm_client *client, const char *request_json, anyllm_chunk_fn on_chunk, anyllm_done_fn on_done, void *user_data);
+
+/*
+ * Asks a call to stop. Safe from any thread, inside its own callbacks included; returns at once.
+ * The call then ends with ANYLLM_E_CANCELLED (unless it had already ended). NULL is a no-op.
+ */
+void anyllm_call_cancel(anyllm_call *call);
+
+/*
+ * Waits until a call has ended (its on_done included) and returns its status.
+ * out_json: may be NULL; receives a new string (free with anyllm_string_free): the result or error
+ * JSON, as anyllm_completion's out_json. May be called more than once.
+ * Called from inside the call's own on_done it returns at once; from inside its on_chunk it
+ * cannot wait and returns ANYLLM_E_INVALID_REQUEST.
+ */
+anyllm_status anyllm_call_wait(anyllm_call *call, char **out_json);
+
+/*
+ * Frees a call handle. A call still running is cancelled first, and this waits until it has
+ * ended - except from inside the call's own callbacks, where it returns at once and the call is
+ * released when it ends. NULL is a no-op.
+ */
+void anyllm_call_free(anyllm_call *call);
+
+/*
+ * Frees a string returned by the library (out_json, error_json, anyllm_providers). NULL is a no-op.
+ */
+void anyllm_string_free(char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ANYLLM_H */
