@@ -5,7 +5,7 @@
 # Usage: tools/check_header.sh RAW_GENERATED_HEADER LIBANYLLM_SO
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-raw=$1
+raw=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 so=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -4,25 +4,25 @@ import CAnyLLMTypes
 /// `{"error": {"type", "status", "message", "provider", "param", "retry_after", "attempts",
 /// "provider_error", "partial"}}`. Secrets are removed from every text field by `Redactor` before
 /// the JSON leaves the library.
-public struct AnyLLMError: Error, Sendable {
-    public var status: anyllm_status
-    public var message: String
-    public var httpStatus: Int?
-    public var provider: String?
+struct AnyLLMError: Error, Sendable {
+    var status: anyllm_status
+    var message: String
+    var httpStatus: Int?
+    var provider: String?
     /// The request field the error is about, for invalid requests ("messages[2].role").
-    public var param: String?
+    var param: String?
     /// Seconds the provider asked us to wait (Retry-After / retry-after-ms).
-    public var retryAfter: Double?
+    var retryAfter: Double?
     /// The provider's own error body: JSON when it parsed, else its text (truncated).
-    public var providerError: JSON?
+    var providerError: JSON?
     /// What a stream had delivered before it failed, aggregated as a ChatCompletion.
-    public var partial: JSON?
+    var partial: JSON?
     /// How many HTTP attempts were made (retries included).
-    public var attempts: Int?
+    var attempts: Int?
     /// Extra structured detail, e.g. the list of known providers, or which timeout fired.
-    public var extra: [(key: String, value: JSON)] = []
+    var extra: [(key: String, value: JSON)] = []
 
-    public init(_ status: anyllm_status, _ message: String, httpStatus: Int? = nil, provider: String? = nil,
+    init(_ status: anyllm_status, _ message: String, httpStatus: Int? = nil, provider: String? = nil,
                 param: String? = nil) {
         self.status = status
         self.message = message
@@ -31,11 +31,11 @@ public struct AnyLLMError: Error, Sendable {
         self.param = param
     }
 
-    public static func invalid(_ param: String, _ reason: String) -> AnyLLMError {
+    static func invalid(_ param: String, _ reason: String) -> AnyLLMError {
         AnyLLMError(ANYLLM_E_INVALID_REQUEST, "invalid request: \(param): \(reason)", param: param)
     }
 
-    public func json(redactor: Redactor) -> JSON {
+    func json(redactor: Redactor) -> JSON {
         var o = JSONObject()
         o["type"] = .string(status.typeName)
         o["message"] = .string(redactor.clean(message))
@@ -53,21 +53,21 @@ public struct AnyLLMError: Error, Sendable {
 
 /// Removes secrets (API keys, bearer tokens) from anything that leaves the library. The library
 /// never puts a key into a message itself; this guards against providers that echo it back.
-public struct Redactor: Sendable {
+struct Redactor: Sendable {
     var secrets: [String]
 
-    public init(secrets: [String]) {
+    init(secrets: [String]) {
         // Very short "keys" would redact ordinary words; real keys are long.
         self.secrets = secrets.filter { $0.utf8.count >= 6 }
     }
 
-    public func clean(_ s: String) -> String {
+    func clean(_ s: String) -> String {
         var out = s
         for k in secrets where out.contains(k) { out = out.replacingAll(k, with: "[redacted]") }
         return out
     }
 
-    public func clean(_ v: JSON) -> JSON {
+    func clean(_ v: JSON) -> JSON {
         if secrets.isEmpty { return v }
         switch v {
         case .string(let s): return .string(clean(s))

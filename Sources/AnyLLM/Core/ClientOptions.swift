@@ -2,25 +2,25 @@ import CAnyLLMTypes
 
 /// Transport settings shared by a client's `options_json` (defaults for its calls) and a call's
 /// `client_args` (overrides for that call): design.md's one set of keys.
-public struct ClientOptions: Sendable {
+struct ClientOptions: Sendable {
     /// Total seconds for one attempt, headers and body (streams included). OpenAI's SDK default.
-    public var timeout: Double = 600
-    public var connectTimeout: Double = 10
+    var timeout: Double = 600
+    var connectTimeout: Double = 10
     /// Longest silence between received bytes, streams included.
-    public var readTimeout: Double = 120
-    public var maxRetries: Int = 2
-    public var headers: [(String, String)] = []
-    public var proxy: String?
-    public var caBundle: String?
-    public var verifyTLS: Bool = true
+    var readTimeout: Double = 120
+    var maxRetries: Int = 2
+    var headers: [(String, String)] = []
+    var proxy: String?
+    var caBundle: String?
+    var verifyTLS: Bool = true
 
-    public init() {}
+    init() {}
 
     static let keys = ["timeout", "connect_timeout", "read_timeout", "max_retries", "headers", "proxy",
                        "ca_bundle", "verify_tls"]
 
     /// Applies the keys of `obj` on top of `self`. `field` names the JSON location in errors.
-    public func merged(with obj: JSON?, field: String) throws(AnyLLMError) -> ClientOptions {
+    func merged(with obj: JSON?, field: String) throws(AnyLLMError) -> ClientOptions {
         guard let obj, !obj.isNull else { return self }
         guard let o = obj.object else { throw .invalid(field, "expected an object, got \(obj.typeName)") }
         var r = self

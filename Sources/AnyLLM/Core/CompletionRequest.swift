@@ -3,22 +3,22 @@ import CAnyLLMTypes
 /// A parsed and validated completion request: any-llm's `completion()` parameters as JSON.
 /// Validation happens here, once, so that each wire protocol encodes from known-good values and
 /// every bad field gets ANYLLM_E_INVALID_REQUEST naming the field.
-public struct CompletionRequest: Sendable {
-    public var provider: ProviderInfo
-    public var model: String
-    public var legacyModelFormat: Bool
+struct CompletionRequest: Sendable {
+    var provider: ProviderInfo
+    var model: String
+    var legacyModelFormat: Bool
     /// OpenAI-shaped messages (a plain string was turned into one user message).
-    public var messages: [JSON]
-    public var stream: Bool
+    var messages: [JSON]
+    var stream: Bool
     /// The standard generation parameters that were given (not null), validated, in request order.
-    public var params: JSONObject
+    var params: JSONObject
     /// Keys that are not any-llm parameters: passed to the provider's body unchanged (**kwargs).
-    public var extras: JSONObject
-    public var apiKey: String?
-    public var apiBase: String?
-    public var clientArgs: JSON?
+    var extras: JSONObject
+    var apiKey: String?
+    var apiBase: String?
+    var clientArgs: JSON?
     /// nil when "auto" or absent: send nothing, let the provider choose.
-    public var reasoningEffort: String?
+    var reasoningEffort: String?
 
     /// The any-llm parameters that are encoded into the provider body (all but routing and auth).
     static let generationKeys: Set<String> = [
@@ -34,7 +34,7 @@ public struct CompletionRequest: Sendable {
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
     static let efforts: Set<String> = ["none", "minimal", "low", "medium", "high", "xhigh", "auto"]
 
-    public static func parse(_ text: UnsafeRawBufferPointer) throws(AnyLLMError) -> CompletionRequest {
+    static func parse(_ text: UnsafeRawBufferPointer) throws(AnyLLMError) -> CompletionRequest {
         let root: JSON
         do { root = try JSONReader.parse(text) } catch {
             throw AnyLLMError(ANYLLM_E_INVALID_REQUEST, "invalid request: the request is not valid JSON: \(error)",
@@ -43,7 +43,7 @@ public struct CompletionRequest: Sendable {
         return try parse(root)
     }
 
-    public static func parse(_ root: JSON) throws(AnyLLMError) -> CompletionRequest {
+    static func parse(_ root: JSON) throws(AnyLLMError) -> CompletionRequest {
         guard let o = root.object else {
             throw AnyLLMError(ANYLLM_E_INVALID_REQUEST,
                               "invalid request: the request must be a JSON object, got \(root.typeName)", param: "")

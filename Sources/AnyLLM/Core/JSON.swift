@@ -1,7 +1,7 @@
 // A JSON value that keeps what a pass-through library must keep: object key order (providers and
 // users read bodies in order), and numbers as their exact source text (a 64-bit id or a
 // 0.1 must come out as it went in, not via Double).
-public enum JSON: Equatable, Sendable {
+enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(String)
@@ -12,18 +12,18 @@ public enum JSON: Equatable, Sendable {
 
 /// An object's members in source order. Lookups are linear: request and chunk objects have few
 /// keys, and a linear scan over a small array beats hashing every key of every chunk.
-public struct JSONObject: Equatable, Sendable {
-    public var members: [(key: String, value: JSON)]
+struct JSONObject: Equatable, Sendable {
+    var members: [(key: String, value: JSON)]
 
-    public init(_ members: [(key: String, value: JSON)] = []) { self.members = members }
+    init(_ members: [(key: String, value: JSON)] = []) { self.members = members }
 
-    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+    static func == (a: JSONObject, b: JSONObject) -> Bool {
         guard a.members.count == b.members.count else { return false }
         for (x, y) in zip(a.members, b.members) where x.key != y.key || x.value != y.value { return false }
         return true
     }
 
-    public subscript(key: String) -> JSON? {
+    subscript(key: String) -> JSON? {
         get {
             for m in members where m.key == key { return m.value }
             return nil
@@ -37,39 +37,39 @@ public struct JSONObject: Equatable, Sendable {
         }
     }
 
-    public var keys: [String] { members.map(\.key) }
-    public var isEmpty: Bool { members.isEmpty }
+    var keys: [String] { members.map(\.key) }
+    var isEmpty: Bool { members.isEmpty }
 }
 
 extension JSON {
-    public subscript(key: String) -> JSON? {
+    subscript(key: String) -> JSON? {
         if case .object(let o) = self { return o[key] }
         return nil
     }
 
-    public var isNull: Bool { if case .null = self { return true }; return false }
-    public var string: String? { if case .string(let s) = self { return s }; return nil }
-    public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
-    public var array: [JSON]? { if case .array(let a) = self { return a }; return nil }
-    public var object: JSONObject? { if case .object(let o) = self { return o }; return nil }
-    public var double: Double? { if case .number(let n) = self { return Double(n) }; return nil }
+    var isNull: Bool { if case .null = self { return true }; return false }
+    var string: String? { if case .string(let s) = self { return s }; return nil }
+    var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
+    var array: [JSON]? { if case .array(let a) = self { return a }; return nil }
+    var object: JSONObject? { if case .object(let o) = self { return o }; return nil }
+    var double: Double? { if case .number(let n) = self { return Double(n) }; return nil }
 
     /// The value as an Int when it is an integral number (`3` or `3.0`, not `3.5`).
-    public var int: Int? {
+    var int: Int? {
         guard case .number(let n) = self else { return nil }
         if let i = Int(n) { return i }
         if let d = Double(n), d.rounded() == d, abs(d) < 9.0e15 { return Int(d) }
         return nil
     }
 
-    public static func int(_ v: Int) -> JSON { .number(String(v)) }
-    public static func double(_ v: Double) -> JSON {
+    static func int(_ v: Int) -> JSON { .number(String(v)) }
+    static func double(_ v: Double) -> JSON {
         if v.rounded() == v, abs(v) < 1e15 { return .number(String(Int(v))) }
         return .number(String(v))
     }
 
     /// A short name of the JSON type, for error messages ("expected a string, got number").
-    public var typeName: String {
+    var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "boolean"

@@ -3,27 +3,27 @@
 // UTF-8, handles \u escapes with surrogate pairs, and refuses pathological nesting instead of
 // overflowing the stack.
 
-public struct JSONParseError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public let offset: Int
-    public var description: String { "\(message) at byte \(offset)" }
+struct JSONParseError: Error, CustomStringConvertible, Sendable {
+    let message: String
+    let offset: Int
+    var description: String { "\(message) at byte \(offset)" }
 }
 
-public enum JSONReader {
+enum JSONReader {
     /// Deep enough for any real request or response, shallow enough that recursion cannot
     /// exhaust a thread's stack (hostile input: "[[[[..." 200,000 levels deep).
-    public static let maxDepth = 512
+    static let maxDepth = 512
 
-    public static func parse(_ text: String) throws -> JSON {
+    static func parse(_ text: String) throws -> JSON {
         var copy = text
         return try copy.withUTF8 { buf in try parse(UnsafeRawBufferPointer(buf)) }
     }
 
-    public static func parse(_ bytes: [UInt8]) throws -> JSON {
+    static func parse(_ bytes: [UInt8]) throws -> JSON {
         try bytes.withUnsafeBytes { buf in try parse(buf) }
     }
 
-    public static func parse(_ buf: UnsafeRawBufferPointer) throws(JSONParseError) -> JSON {
+    static func parse(_ buf: UnsafeRawBufferPointer) throws(JSONParseError) -> JSON {
         var p = Parser(buf: buf)
         p.skipSpace()
         let v = try p.value(depth: 0)

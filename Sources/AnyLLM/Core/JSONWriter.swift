@@ -1,12 +1,12 @@
 // Compact JSON serialisation into a byte buffer. Non-ASCII text is written as raw UTF-8 (what
 // every provider accepts and the smallest form); only what RFC 8259 requires is escaped.
 
-public struct JSONWriter {
-    public var bytes: [UInt8] = []
+struct JSONWriter {
+    var bytes: [UInt8] = []
 
-    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-    public mutating func write(_ v: JSON) {
+    mutating func write(_ v: JSON) {
         switch v {
         case .null: raw("null")
         case .bool(let b): raw(b ? "true" : "false")
@@ -35,7 +35,7 @@ public struct JSONWriter {
         bytes.append(contentsOf: UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
-    public mutating func writeString(_ s: String) {
+    mutating func writeString(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
         for c in s.utf8 {
             switch c {
@@ -58,12 +58,12 @@ public struct JSONWriter {
 
 extension JSON {
     /// Compact serialisation as UTF-8 bytes.
-    public var serialized: [UInt8] {
+    var serialized: [UInt8] {
         var w = JSONWriter()
         w.write(self)
         return w.bytes
     }
 
     /// Compact serialisation as a String.
-    public var text: String { String(decoding: serialized, as: UTF8.self) }
+    var text: String { String(decoding: serialized, as: UTF8.self) }
 }

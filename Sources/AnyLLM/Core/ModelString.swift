@@ -2,13 +2,13 @@ import CAnyLLMTypes
 
 /// Where a request's provider and model name come from. any-llm accepts three spellings:
 /// `provider` + bare model (recommended), `"provider:model"`, and the deprecated `"provider/model"`.
-public struct ModelRef: Equatable, Sendable {
-    public var provider: String
-    public var model: String
+struct ModelRef: Equatable, Sendable {
+    var provider: String
+    var model: String
     /// True for the legacy `"provider/model"` form (accepted; bindings may warn).
-    public var legacySlash: Bool
+    var legacySlash: Bool
 
-    public static func parse(model: String, provider: String?) throws(AnyLLMError) -> ModelRef {
+    static func parse(model: String, provider: String?) throws(AnyLLMError) -> ModelRef {
         if let provider {
             guard Registry.find(provider) != nil else { throw unknownProvider(provider) }
             return ModelRef(provider: provider.lowercased(), model: model, legacySlash: false)

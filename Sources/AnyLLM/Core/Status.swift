@@ -3,7 +3,7 @@ import CAnyLLMTypes
 // The C status enum, as the Swift core uses it: one name per status for the error JSON's "type".
 extension anyllm_status {
     /// The string in `error.type` of the error JSON. Stable: bindings map it to their exception types.
-    public var typeName: String {
+    var typeName: String {
         switch self {
         case ANYLLM_OK: return "ok"
         case ANYLLM_E_INVALID_REQUEST: return "invalid_request"
@@ -25,5 +25,5 @@ extension anyllm_status {
         }
     }
 
-    public static let allCases: [anyllm_status] = (0...16).map { anyllm_status(rawValue: $0) }
+    static let allCases: [anyllm_status] = (0...16).map { anyllm_status(rawValue: $0) }
 }

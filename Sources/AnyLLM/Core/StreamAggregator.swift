@@ -1,7 +1,7 @@
 // Builds the final ChatCompletion from the ChatCompletionChunks of a stream: what the blocking
 // call returns, and what an error carries as "partial" when a stream breaks.
 
-public struct StreamAggregator: Sendable {
+struct StreamAggregator: Sendable {
     struct ToolCallAcc: Sendable {
         var index: Int
         var id: String?
@@ -29,11 +29,11 @@ public struct StreamAggregator: Sendable {
     var serviceTier: JSON?
     var usage: JSON?
     var choices: [ChoiceAcc] = []
-    public private(set) var chunkCount = 0
+    private(set) var chunkCount = 0
 
-    public init() {}
+    init() {}
 
-    public mutating func add(_ chunk: JSONObject) {
+    mutating func add(_ chunk: JSONObject) {
         chunkCount += 1
         if id == nil, let v = chunk["id"], !v.isNull { id = v }
         if created == nil, let v = chunk["created"], !v.isNull { created = v }
@@ -116,7 +116,7 @@ public struct StreamAggregator: Sendable {
 
     /// The ChatCompletion so far. `complete` is false for the "partial" of a broken stream: then a
     /// choice that never received its finish_reason keeps it null rather than claiming "stop".
-    public func result(complete: Bool = true) -> JSON {
+    func result(complete: Bool = true) -> JSON {
         var o = JSONObject()
         o["id"] = id ?? .string("")
         o["object"] = .string("chat.completion")

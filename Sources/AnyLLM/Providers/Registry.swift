@@ -1,12 +1,12 @@
 // The provider registry: one row of data per provider. A provider speaking an existing wire
 // protocol is added here and nowhere else.
 
-public enum WireProtocolKind: String, Sendable {
+enum WireProtocolKind: String, Sendable {
     case openAIChat = "openai_chat"
 }
 
 /// How the chat-completions URL is formed from the base URL.
-public enum URLStyle: Sendable {
+enum URLStyle: Sendable {
     /// `{base}/chat/completions`
     case standard
     /// `{base}/openai/deployments/{model}/chat/completions?api-version=…` (Azure OpenAI)
@@ -14,32 +14,32 @@ public enum URLStyle: Sendable {
 }
 
 /// How the API key travels.
-public enum AuthStyle: Sendable {
+enum AuthStyle: Sendable {
     case bearer
     /// A named header carrying the bare key (Azure's `api-key`).
     case header(String)
 }
 
-public struct ProviderInfo: Sendable {
-    public let name: String
-    public let wire: WireProtocolKind
+struct ProviderInfo: Sendable {
+    let name: String
+    let wire: WireProtocolKind
     /// Default base URL; nil when the user must supply one (`api_base` or `baseEnv`).
-    public let baseURL: String?
+    let baseURL: String?
     /// Environment variable holding the base URL (checked before `baseURL`).
-    public let baseEnv: String?
+    let baseEnv: String?
     /// Appended to a base URL taken from `baseEnv` (Databricks: host → serving endpoints).
-    public let baseEnvSuffix: String
+    let baseEnvSuffix: String
     /// Environment variable holding the API key.
-    public let keyEnv: String?
+    let keyEnv: String?
     /// Local servers run without a key: a missing key is not an error, no auth header is sent.
-    public let keyOptional: Bool
-    public let auth: AuthStyle
-    public let urlStyle: URLStyle
+    let keyOptional: Bool
+    let auth: AuthStyle
+    let urlStyle: URLStyle
     /// The body field that carries the output-token limit (OpenAI's reasoning models refuse
     /// `max_tokens` and want `max_completion_tokens`; most compatible servers want `max_tokens`).
-    public let maxTokensField: String
+    let maxTokensField: String
     /// Some OpenAI-compatible APIs reject `stream_options` (they report usage without it).
-    public let acceptsStreamOptions: Bool
+    let acceptsStreamOptions: Bool
 
     init(_ name: String, base: String?, key: String?, keyOptional: Bool = false,
          baseEnv: String? = nil, baseEnvSuffix: String = "", auth: AuthStyle = .bearer,
@@ -59,8 +59,8 @@ public struct ProviderInfo: Sendable {
     }
 }
 
-public enum Registry {
-    public static let providers: [ProviderInfo] = [
+enum Registry {
+    static let providers: [ProviderInfo] = [
         .init("openai", base: "https://api.openai.com/v1", key: "OPENAI_API_KEY",
               baseEnv: "OPENAI_BASE_URL", maxTokensField: "max_completion_tokens"),
         .init("azureopenai", base: nil, key: "AZURE_OPENAI_API_KEY", baseEnv: "AZURE_OPENAI_ENDPOINT",
@@ -97,15 +97,15 @@ public enum Registry {
               baseEnv: "VLLM_API_BASE"),
     ]
 
-    public static func find(_ name: String) -> ProviderInfo? {
+    static func find(_ name: String) -> ProviderInfo? {
         let n = name.lowercased()
         return providers.first { $0.name == n }
     }
 
-    public static var names: [String] { providers.map(\.name) }
+    static var names: [String] { providers.map(\.name) }
 
     /// The registry as JSON for `anyllm_providers()`.
-    public static func json(environment: (String) -> String?) -> JSON {
+    static func json(environment: (String) -> String?) -> JSON {
         .object(JSONObject([("providers", .array(providers.map { p in
             var o = JSONObject()
             o["name"] = .string(p.name)

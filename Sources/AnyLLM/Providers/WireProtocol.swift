@@ -2,12 +2,12 @@
 // callbacks) is shared; a protocol only translates between OpenAI shapes and its own.
 
 /// A resolved target: where to send, with what credentials.
-public struct Endpoint: Sendable {
-    public var base: String
-    public var apiKey: String?
+struct Endpoint: Sendable {
+    var base: String
+    var apiKey: String?
 }
 
-public protocol WireProtocol: Sendable {
+protocol WireProtocol: Sendable {
     /// The HTTP request for this completion.
     func encode(_ req: CompletionRequest, endpoint: Endpoint) throws(AnyLLMError) -> HTTPRequest
     /// A non-streamed 2xx body → OpenAI ChatCompletion.
@@ -19,13 +19,13 @@ public protocol WireProtocol: Sendable {
 }
 
 /// One decoded chunk: its JSON (for aggregation) and the exact bytes handed to the caller.
-public struct DecodedChunk {
-    public var json: JSONObject
-    public var bytes: [UInt8]
+struct DecodedChunk {
+    var json: JSONObject
+    var bytes: [UInt8]
 }
 
 /// Turns a streamed body, piece by piece, into ChatCompletionChunks.
-public protocol StreamDecoder: AnyObject {
+protocol StreamDecoder: AnyObject {
     func feed(_ bytes: UnsafeRawBufferPointer, emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError)
     /// The body ended normally: flush, and fail if the stream was cut short.
     func finish(emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError)

@@ -8,22 +8,22 @@
 // skipped (one recorded OpenRouter stream starts with " data:"), and an event still pending when
 // the body ends is delivered rather than dropped.
 
-public struct SSEEvent: Sendable {
-    public var event: String?
-    public var data: [UInt8]
+struct SSEEvent: Sendable {
+    var event: String?
+    var data: [UInt8]
 }
 
-public struct SSEDecoder: Sendable {
+struct SSEDecoder: Sendable {
     private var line: [UInt8] = []
     private var data: [UInt8] = []
     private var hasData = false
     private var eventName: String?
     private var skipLF = false
 
-    public init() {}
+    init() {}
 
     /// Feeds the next bytes; complete events are appended to `events`, in order.
-    public mutating func feed(_ buf: UnsafeRawBufferPointer, into events: inout [SSEEvent]) {
+    mutating func feed(_ buf: UnsafeRawBufferPointer, into events: inout [SSEEvent]) {
         var i = 0
         let n = buf.count
         if skipLF && n > 0 {
@@ -58,7 +58,7 @@ public struct SSEDecoder: Sendable {
 
     /// The body has ended: a last line without its terminator, and an event without its blank
     /// line, are delivered.
-    public mutating func finish(into events: inout [SSEEvent]) {
+    mutating func finish(into events: inout [SSEEvent]) {
         if !line.isEmpty {
             let l = line
             line.removeAll()

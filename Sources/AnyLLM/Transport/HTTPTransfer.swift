@@ -2,19 +2,19 @@ import CCurl
 import CCurlShim
 import Glibc
 
-public struct HTTPRequest: Sendable {
-    public var url: String
-    public var headers: [(String, String)]
-    public var body: [UInt8]
+struct HTTPRequest: Sendable {
+    var url: String
+    var headers: [(String, String)]
+    var body: [UInt8]
 }
 
 /// Status line and headers of a response, as received.
-public struct HTTPResponseHead: Sendable {
-    public var status: Int = 0
-    public var headers: [(name: String, value: String)] = []
+struct HTTPResponseHead: Sendable {
+    var status: Int = 0
+    var headers: [(name: String, value: String)] = []
 
     /// The first header of that name (case-insensitive).
-    public func header(_ name: String) -> String? {
+    func header(_ name: String) -> String? {
         let n = name.lowercased()
         return headers.first { $0.name.lowercased() == n }?.value
     }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test: Swift unit tests, the C tests (ctest: plain and under valgrind, header check), the
+# emulator's own tests, the Python binding and the Rust crate. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$HOME/.cargo/bin:$PATH"
+tools/install_deps.sh
+
+echo "== swift test"
+swift test
+
+echo "== cmake build + ctest (C tests, valgrind, header check)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j2
+(cd build && ctest --output-on-failure -j2)
+
+echo "== python tests"
+py_tests=(Tests/emulator_tests)
+[ -d bindings/python/tests ] && py_tests+=(bindings/python/tests)
+ANYLLM_LIBRARY="$PWD/build/lib/libanyllm.so" python3 -m pytest -q "${py_tests[@]}"
+
+if [ -f bindings/rust/Cargo.toml ]; then
+  echo "== rust tests"
+  (cd bindings/rust && ANYLLM_LIB_DIR="$PWD/../../build/lib" cargo test --offline)
+fi
+echo "all test suites passed"
