@@ -40,6 +40,11 @@ struct CompletionRunner {
         var base = req.apiBase
         if base == nil, let be = p.baseEnv, let v = env(be) { base = v + p.baseEnvSuffix }
         if base == nil { base = p.baseURL }
+        if base == nil, p.wire == .vertex { base = try Gemini.vertexBase(req) }
+        if var b = base, !b.hasPrefix("http://") && !b.hasPrefix("https://") {
+            b = "http://" + b  // OLLAMA_HOST is often "host:port"
+            base = b
+        }
         guard let base else {
             throw AnyLLMError(ANYLLM_E_INVALID_REQUEST,
                               "provider \"\(p.name)\" has no default URL: pass \"api_base\" or set \(p.baseEnv ?? "its base URL variable")",
@@ -47,6 +52,7 @@ struct CompletionRunner {
         }
         var key = req.apiKey
         if key == nil, let ke = p.keyEnv { key = env(ke) }
+        if key == nil, let ke = p.altKeyEnv { key = env(ke) }
         if key == nil && !p.keyOptional {
             var e = AnyLLMError(ANYLLM_E_MISSING_API_KEY,
                                 "no API key for provider \"\(p.name)\": pass \"api_key\" or set \(p.keyEnv ?? "its key variable")",
@@ -169,7 +175,7 @@ final class Attempt {
             lastStatus = head.status
             let ctype = head.header("content-type")?.lowercased() ?? ""
             let ok = (200..<300).contains(head.status)
-            streaming = ok && req.stream && !ctype.contains("json")
+            streaming = ok && req.stream && proto.streamsBody(contentType: ctype)
             if streaming == true { decoder = proto.streamDecoder(for: req) }
         }
         if let d = decoder {

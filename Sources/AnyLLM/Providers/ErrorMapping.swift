@@ -25,6 +25,7 @@ enum ErrorMapping {
         case 400..<500:
             if isContextLength(lower) { st = ANYLLM_E_CONTEXT_LENGTH }
             else if isContentFilter(lower) { st = ANYLLM_E_CONTENT_FILTER }
+            else if isQuota(lower) { st = ANYLLM_E_INSUFFICIENT_FUNDS }
             else { st = ANYLLM_E_INVALID_REQUEST }
         default: st = ANYLLM_E_PROVIDER
         }
@@ -65,7 +66,7 @@ enum ErrorMapping {
 
     static func isContextLength(_ s: String) -> Bool {
         ["context_length_exceeded", "maximum context length", "context length", "context window",
-         "too many tokens", "prompt is too long", "reduce the length", "input is too long", "string_above_max_length"]
+         "too many tokens", "prompt is too long", "exceeds the maximum number of tokens", "reduce the length", "input is too long", "string_above_max_length"]
             .contains { s.contains($0) }
     }
 
@@ -75,7 +76,7 @@ enum ErrorMapping {
     }
 
     static func isQuota(_ s: String) -> Bool {
-        ["insufficient_quota", "exceeded your current quota", "billing", "insufficient balance", "credit"]
+        ["insufficient_quota", "exceeded your current quota", "billing", "insufficient balance", "credit balance"]
             .contains { s.contains($0) }
     }
 

@@ -94,10 +94,6 @@ struct OpenAIChat: WireProtocol {
         OpenAISSEDecoder(provider: req.provider.name)
     }
 
-    func decodeError(status: Int, head: HTTPResponseHead, body: [UInt8], provider: String) -> AnyLLMError {
-        ErrorMapping.map(status: status, head: head, body: body, provider: provider)
-    }
-
     /// Compatible servers name reasoning text differently: `reasoning_content` (DeepSeek, vLLM,
     /// llama.cpp) or `reasoning` as a string (OpenRouter, Groq). The result always carries
     /// any-llm's `reasoning: {"content": …}`.

@@ -3,6 +3,10 @@
 
 enum WireProtocolKind: String, Sendable {
     case openAIChat = "openai_chat"
+    case anthropic = "anthropic_messages"
+    case gemini = "gemini"
+    case vertex = "vertexai"
+    case ollama = "ollama"
 }
 
 /// How the chat-completions URL is formed from the base URL.
@@ -31,6 +35,8 @@ struct ProviderInfo: Sendable {
     let baseEnvSuffix: String
     /// Environment variable holding the API key.
     let keyEnv: String?
+    /// A second variable tried when `keyEnv` is unset (Gemini: GOOGLE_API_KEY).
+    let altKeyEnv: String?
     /// Local servers run without a key: a missing key is not an error, no auth header is sent.
     let keyOptional: Bool
     let auth: AuthStyle
@@ -41,7 +47,7 @@ struct ProviderInfo: Sendable {
     /// Some OpenAI-compatible APIs reject `stream_options` (they report usage without it).
     let acceptsStreamOptions: Bool
 
-    init(_ name: String, base: String?, key: String?, keyOptional: Bool = false,
+    init(_ name: String, base: String?, key: String?, altKey: String? = nil, keyOptional: Bool = false,
          baseEnv: String? = nil, baseEnvSuffix: String = "", auth: AuthStyle = .bearer,
          url: URLStyle = .standard, maxTokensField: String = "max_tokens", streamOptions: Bool = true,
          wire: WireProtocolKind = .openAIChat) {
@@ -51,6 +57,7 @@ struct ProviderInfo: Sendable {
         self.baseEnv = baseEnv
         self.baseEnvSuffix = baseEnvSuffix
         self.keyEnv = key
+        self.altKeyEnv = altKey
         self.keyOptional = keyOptional
         self.auth = auth
         self.urlStyle = url
@@ -86,6 +93,15 @@ enum Registry {
         .init("portkey", base: "https://api.portkey.ai/v1", key: "PORTKEY_API_KEY"),
         .init("zai", base: "https://api.z.ai/api/paas/v4", key: "ZAI_API_KEY"),
         .init("minimax", base: "https://api.minimax.io/v1", key: "MINIMAX_API_KEY"),
+        // Native wire protocols.
+        .init("anthropic", base: "https://api.anthropic.com", key: "ANTHROPIC_API_KEY", baseEnv: "ANTHROPIC_BASE_URL",
+              wire: .anthropic),
+        .init("gemini", base: "https://generativelanguage.googleapis.com", key: "GEMINI_API_KEY",
+              altKey: "GOOGLE_API_KEY", wire: .gemini),
+        // Vertex AI: the base URL depends on the location, so it is built by the protocol (nil here).
+        .init("vertexai", base: nil, key: "GOOGLE_CLOUD_ACCESS_TOKEN", wire: .vertex),
+        .init("ollama", base: "http://127.0.0.1:11434", key: "OLLAMA_API_KEY", keyOptional: true,
+              baseEnv: "OLLAMA_HOST", wire: .ollama),
         // Local servers: no key needed; one is sent when given.
         .init("lmstudio", base: "http://127.0.0.1:1234/v1", key: "LM_STUDIO_API_KEY", keyOptional: true,
               baseEnv: "LM_STUDIO_API_BASE"),

@@ -16,6 +16,17 @@ protocol WireProtocol: Sendable {
     func streamDecoder(for req: CompletionRequest) -> any StreamDecoder
     /// A non-2xx response → typed error.
     func decodeError(status: Int, head: HTTPResponseHead, body: [UInt8], provider: String) -> AnyLLMError
+    /// Whether a 2xx answer to a stream request with this content type is a stream (else one JSON
+    /// body, e.g. a server that ignored "stream").
+    func streamsBody(contentType: String) -> Bool
+}
+
+extension WireProtocol {
+    func decodeError(status: Int, head: HTTPResponseHead, body: [UInt8], provider: String) -> AnyLLMError {
+        ErrorMapping.map(status: status, head: head, body: body, provider: provider)
+    }
+
+    func streamsBody(contentType: String) -> Bool { !contentType.contains("json") }
 }
 
 /// One decoded chunk: its JSON (for aggregation) and the exact bytes handed to the caller.
@@ -37,6 +48,10 @@ enum Protocols {
     static func implementation(_ kind: WireProtocolKind) -> any WireProtocol {
         switch kind {
         case .openAIChat: return OpenAIChat()
+        case .anthropic: return AnthropicMessages()
+        case .gemini: return Gemini(vertex: false)
+        case .vertex: return Gemini(vertex: true)
+        case .ollama: return OllamaChat()
         }
     }
 }
