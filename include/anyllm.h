@@ -73,7 +73,8 @@ void anyllm_client_free(anyllm_client *client);
  * request_json: the request, a NUL-terminated UTF-8 JSON object (any-llm's completion()
  * parameters); only read during the call.
  * on_chunk: may be NULL; when the request has "stream": true it is called on the calling thread
- * once per ChatCompletionChunk (see anyllm_chunk_fn), with user_data.
+ * once per ChatCompletionChunk (see anyllm_chunk_fn), with user_data. The request itself runs on
+ * the client's engine thread; the calling thread waits and runs the callbacks.
  * out_json: may be NULL; receives a new string that the caller frees with anyllm_string_free:
  * the ChatCompletion on ANYLLM_OK (for a stream, the completion aggregated from its chunks), else
  * the error object {"error": {"type", "message", ...}}.
@@ -82,13 +83,15 @@ void anyllm_client_free(anyllm_client *client);
 anyllm_status anyllm_completion(anyllm_client *client, const char *request_json, anyllm_chunk_fn on_chunk, void *user_data, char **out_json);
 
 /*
- * Starts one completion and returns at once; it runs on a thread of the library.
- * client: NULL for the default client. request_json: copied before this returns.
- * on_chunk: may be NULL; called once per streamed chunk, on the call's thread.
- * on_done: may be NULL; called exactly once when the call ends (success, error or cancel), on the
- * call's thread, with the final status and JSON (as anyllm_completion's out_json).
+ * Starts one completion and returns at once. The request is sent by the client's engine thread.
+ * client: NULL for the default client. request_json: read before this returns.
+ * on_chunk: may be NULL; called once per streamed chunk, on a delivery thread of the library
+ * (never the engine's I/O thread, so a slow callback delays only its own call).
+ * on_done: may be NULL; called exactly once when the call ends (success, error or cancel), after
+ * its last on_chunk, on a delivery thread, with the final status and JSON (as
+ * anyllm_completion's out_json). One call's callbacks never run concurrently.
  * Returns the call handle, which the caller frees with anyllm_call_free (also after it ended),
- * or NULL when request_json is NULL or no thread could be started.
+ * or NULL when request_json is NULL.
  */
 anyllm_call *anyllm_completion_start(anyllm_client *client, const char *request_json, anyllm_chunk_fn on_chunk, anyllm_done_fn on_done, void *user_data);
 
@@ -109,8 +112,8 @@ anyllm_status anyllm_call_wait(anyllm_call *call, char **out_json);
 
 /*
  * Frees a call handle. A call still running is cancelled first, and this waits until it has
- * ended - except from inside the call's own callbacks, where it returns at once and the call is
- * released when it ends. NULL is a no-op.
+ * ended - except from inside the call's own callbacks, where it cancels, returns at once, and the
+ * call is released when it ends. NULL is a no-op.
  */
 void anyllm_call_free(anyllm_call *call);
 

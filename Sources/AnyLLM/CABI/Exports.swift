@@ -60,7 +60,8 @@ import Glibc
 /// request_json: the request, a NUL-terminated UTF-8 JSON object (any-llm's completion()
 /// parameters); only read during the call.
 /// on_chunk: may be NULL; when the request has "stream": true it is called on the calling thread
-/// once per ChatCompletionChunk (see anyllm_chunk_fn), with user_data.
+/// once per ChatCompletionChunk (see anyllm_chunk_fn), with user_data. The request itself runs on
+/// the client's engine thread; the calling thread waits and runs the callbacks.
 /// out_json: may be NULL; receives a new string that the caller frees with anyllm_string_free:
 /// the ChatCompletion on ANYLLM_OK (for a stream, the completion aggregated from its chunks), else
 /// the error object {"error": {"type", "message", ...}}.
@@ -73,33 +74,28 @@ import Glibc
         CABI.store(CABI.errorJSON(ANYLLM_E_INVALID_REQUEST, "invalid request: request_json is NULL", param: ""), out_json)
         return ANYLLM_E_INVALID_REQUEST
     }
-    let c = CABI.client(client)
-    let token = CancelToken()
-    guard c.enter(token) else {
-        CABI.store(CABI.errorJSON(ANYLLM_E_CANCELLED, "the client is being freed"), out_json)
-        return ANYLLM_E_CANCELLED
-    }
-    defer { c.leave(token) }
-    let sink: CompletionRunner.ChunkSink? = on_chunk.map { fn in { bytes in CABI.deliverChunk(fn, bytes, user_data) } }
-    let outcome = CompletionRunner(options: c.options, token: token, onChunk: sink).run(CABI.bytes(request_json))
-    CABI.store(outcome.json, out_json)
-    return outcome.status
+    let call = CABI.client(client).start(CABI.bytes(request_json), blocking: true, onChunk: on_chunk, onDone: nil,
+                                         userData: user_data)
+    let (status, json) = call.runBlocking()
+    CABI.store(json, out_json)
+    return status
 }
 
-/// Starts one completion and returns at once; it runs on a thread of the library.
-/// client: NULL for the default client. request_json: copied before this returns.
-/// on_chunk: may be NULL; called once per streamed chunk, on the call's thread.
-/// on_done: may be NULL; called exactly once when the call ends (success, error or cancel), on the
-/// call's thread, with the final status and JSON (as anyllm_completion's out_json).
+/// Starts one completion and returns at once. The request is sent by the client's engine thread.
+/// client: NULL for the default client. request_json: read before this returns.
+/// on_chunk: may be NULL; called once per streamed chunk, on a delivery thread of the library
+/// (never the engine's I/O thread, so a slow callback delays only its own call).
+/// on_done: may be NULL; called exactly once when the call ends (success, error or cancel), after
+/// its last on_chunk, on a delivery thread, with the final status and JSON (as
+/// anyllm_completion's out_json). One call's callbacks never run concurrently.
 /// Returns the call handle, which the caller frees with anyllm_call_free (also after it ended),
-/// or NULL when request_json is NULL or no thread could be started.
+/// or NULL when request_json is NULL.
 @c public func anyllm_completion_start(_ client: anyllm_client_handle?, _ request_json: UnsafePointer<CChar>?,
                                        _ on_chunk: anyllm_chunk_fn?, _ on_done: anyllm_done_fn?,
                                        _ user_data: UnsafeMutableRawPointer?) -> anyllm_call_handle? {
     guard let request_json else { return nil }
-    let call = Call(client: CABI.client(client), request: Array(CABI.bytes(request_json)), onChunk: on_chunk,
-                    onDone: on_done, userData: user_data)
-    guard call.start() else { return nil }
+    let call = CABI.client(client).start(CABI.bytes(request_json), blocking: false, onChunk: on_chunk, onDone: on_done,
+                                         userData: user_data)
     return OpaquePointer(Unmanaged.passRetained(call).toOpaque())
 }
 
@@ -107,7 +103,7 @@ import Glibc
 /// The call then ends with ANYLLM_E_CANCELLED (unless it had already ended). NULL is a no-op.
 @c public func anyllm_call_cancel(_ call: anyllm_call_handle?) {
     guard let call else { return }
-    CABI.call(call).token.cancel()
+    CABI.call(call).cancel()
 }
 
 /// Waits until a call has ended (its on_done included) and returns its status.
@@ -138,16 +134,14 @@ import Glibc
 }
 
 /// Frees a call handle. A call still running is cancelled first, and this waits until it has
-/// ended — except from inside the call's own callbacks, where it returns at once and the call is
-/// released when it ends. NULL is a no-op.
+/// ended — except from inside the call's own callbacks, where it cancels, returns at once, and the
+/// call is released when it ends. NULL is a no-op.
 @c public func anyllm_call_free(_ call: anyllm_call_handle?) {
     guard let call else { return }
     let u = Unmanaged<Call>.fromOpaque(UnsafeRawPointer(call))
     let c = u.takeUnretainedValue()
-    if !c.isOnOwnThread {
-        c.token.cancel()
-        _ = c.wait()
-    }
+    c.cancel()
+    if !c.isOnOwnThread { _ = c.wait() }
     u.release()
 }
 

@@ -1,39 +1,14 @@
 import CAnyLLMTypes
 
-/// Runs one completion on the calling thread: parse → resolve provider → encode → HTTP with
-/// retries → decode (streamed or not). Everything above this (blocking vs non-blocking calls,
-/// handles) lives in the C ABI layer; everything below in providers and transport.
-struct CompletionRunner {
+/// What every call needs besides its driver: where to send it, and the retry policy.
+enum CompletionRunner {
     /// Delivers one chunk to the caller; returns false to cancel.
-    typealias ChunkSink = ([UInt8]) -> Bool
-
-    let options: ClientOptions
-    let token: CancelToken
-    let onChunk: ChunkSink?
+    typealias ChunkSink = ([UInt8], JSONObject) -> Bool
 
     /// The largest non-streamed body we accept; a bigger one is a provider fault, not a completion.
     static let maxBodyBytes = 256 << 20
     /// A Retry-After longer than this is reported instead of waited for.
     static let maxRetryWait = 60.0
-
-    struct Outcome {
-        var status: anyllm_status
-        var json: [UInt8]
-    }
-
-    func run(_ requestText: UnsafeRawBufferPointer) -> Outcome {
-        var redactor = Redactor(secrets: [])
-        do {
-            let req = try CompletionRequest.parse(requestText)
-            let endpoint = try Self.resolveEndpoint(req)
-            redactor = Redactor(secrets: [endpoint.apiKey].compactMap { $0 })
-            let opts = try options.merged(with: req.clientArgs, field: "client_args")
-            let result = try perform(req, endpoint: endpoint, options: opts)
-            return Outcome(status: ANYLLM_OK, json: result.serialized)
-        } catch {
-            return Outcome(status: error.status, json: error.json(redactor: redactor).serialized)
-        }
-    }
 
     static func resolveEndpoint(_ req: CompletionRequest) throws(AnyLLMError) -> Endpoint {
         let p = req.provider
@@ -61,34 +36,6 @@ struct CompletionRunner {
             throw e
         }
         return Endpoint(base: base, apiKey: key)
-    }
-
-    private func perform(_ req: CompletionRequest, endpoint: Endpoint, options: ClientOptions) throws(AnyLLMError) -> JSON {
-        let proto = Protocols.implementation(req.provider.wire)
-        var http = try proto.encode(req, endpoint: endpoint)
-        for (k, v) in options.headers {
-            http.headers.removeAll { $0.0.lowercased() == k.lowercased() }
-            http.headers.append((k, v))
-        }
-        var attempt = 0
-        while true {
-            attempt += 1
-            let a = Attempt(req: req, proto: proto, onChunk: onChunk)
-            do {
-                return try a.run(http, options: options, token: token)
-            } catch var e {
-                e.attempts = attempt
-                if a.delivered > 0 { e.partial = a.aggregator.result(complete: false) }
-                guard attempt <= options.maxRetries, a.delivered == 0, a.retryable(e), !token.isCancelled else { throw e }
-                let wait = e.retryAfter ?? Self.backoff(attempt)
-                if wait > Self.maxRetryWait { throw e }
-                if !token.sleep(wait) {
-                    var c = AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled", provider: req.provider.name)
-                    c.attempts = attempt
-                    throw c
-                }
-            }
-        }
     }
 
     /// 0.5 s, 1 s, 2 s, … capped at 8 s, each with ±25 % jitter so that clients do not retry in step.
@@ -126,11 +73,9 @@ final class Attempt {
         }
     }
 
-    func run(_ http: HTTPRequest, options: ClientOptions, token: CancelToken) throws(AnyLLMError) -> JSON {
+    /// Turns the transfer's end into the completion (or its typed error).
+    func complete(_ result: Result<HTTPResponseHead, TransferFailure>) throws(AnyLLMError) -> JSON {
         let provider = req.provider.name
-        let result = HTTPTransfer.perform(http, options: options, token: token) { head, bytes in
-            self.receive(head, bytes)
-        }
         switch result {
         case .failure(.cancelled):
             throw AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled", provider: provider)
@@ -170,7 +115,7 @@ final class Attempt {
     }
 
     /// Body bytes from the transport; returns an error to abort the transfer.
-    private func receive(_ head: HTTPResponseHead, _ bytes: UnsafeRawBufferPointer) -> AnyLLMError? {
+    func receive(_ head: HTTPResponseHead, _ bytes: UnsafeRawBufferPointer) -> AnyLLMError? {
         if streaming == nil {
             lastStatus = head.status
             let ctype = head.header("content-type")?.lowercased() ?? ""
@@ -197,7 +142,7 @@ final class Attempt {
     private func deliver(_ c: DecodedChunk) throws(AnyLLMError) {
         aggregator.add(c.json)
         delivered += 1
-        if let sink = onChunk, !sink(c.bytes) {
+        if let sink = onChunk, !sink(c.bytes, c.json) {
             throw AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled by the chunk callback", provider: req.provider.name)
         }
     }

@@ -13,11 +13,13 @@ struct ClientOptions: Sendable {
     var proxy: String?
     var caBundle: String?
     var verifyTLS: Bool = true
+    /// Connections to one host at most (0: no limit); further calls queue for a free connection.
+    var maxConnectionsPerHost: Int = 0
 
     init() {}
 
     static let keys = ["timeout", "connect_timeout", "read_timeout", "max_retries", "headers", "proxy",
-                       "ca_bundle", "verify_tls"]
+                       "ca_bundle", "verify_tls", "max_connections_per_host"]
 
     /// Applies the keys of `obj` on top of `self`. `field` names the JSON location in errors.
     func merged(with obj: JSON?, field: String) throws(AnyLLMError) -> ClientOptions {
@@ -52,6 +54,9 @@ struct ClientOptions: Sendable {
             case "verify_tls":
                 guard let b = v.bool else { throw .invalid(name, "expected true or false") }
                 r.verifyTLS = b
+            case "max_connections_per_host":
+                guard let n = v.int, n >= 0, n <= 100_000 else { throw .invalid(name, "expected an integer from 0 (no limit) up") }
+                r.maxConnectionsPerHost = n
             default:
                 throw .invalid(name, "unknown option; known: \(Self.keys.joined(separator: ", "))")
             }

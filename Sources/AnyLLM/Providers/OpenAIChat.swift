@@ -83,7 +83,7 @@ struct OpenAIChat: WireProtocol {
         }
         o["choices"] = .array(choices.map { c in
             guard var co = c.object, let m = co["message"]?.object else { return c }
-            co["message"] = .object(Self.normalizeReasoning(m))
+            co["message"] = .object(Self.normalizeToolCalls(Self.normalizeReasoning(m)))
             return .object(co)
         })
         if o["object"]?.string != "chat.completion" { o["object"] = .string("chat.completion") }
@@ -92,6 +92,24 @@ struct OpenAIChat: WireProtocol {
 
     func streamDecoder(for req: CompletionRequest) -> any StreamDecoder {
         OpenAISSEDecoder(provider: req.provider.name)
+    }
+
+    /// Tool-call arguments are a JSON string in OpenAI's shape; some compatible servers send null
+    /// (no arguments) or an object.
+    static func normalizeToolCalls(_ m: JSONObject) -> JSONObject {
+        guard let calls = m["tool_calls"]?.array else { return m }
+        var m = m
+        m["tool_calls"] = .array(calls.map { c in
+            guard var co = c.object, var fn = co["function"]?.object else { return c }
+            switch fn["arguments"] {
+            case .string?: return c
+            case .object(let o)?: fn["arguments"] = .string(JSON.object(o).text)
+            default: fn["arguments"] = .string("{}")
+            }
+            co["function"] = .object(fn)
+            return .object(co)
+        })
+        return m
     }
 
     /// Compatible servers name reasoning text differently: `reasoning_content` (DeepSeek, vLLM,

@@ -1,0 +1,98 @@
+import CAnyLLMTypes
+import Synchronization
+
+/// Drives one completion through the client's engine: prepares the request, runs attempts,
+/// schedules retries on the engine's timers, and hands chunks and the outcome to the Call.
+/// After `start`, everything runs on the engine thread except `cancel`.
+final class CallDriver: @unchecked Sendable {
+    let call: Call
+    let engine: Engine
+    private let cancelled = Atomic<Bool>(false)
+    private var req: CompletionRequest!
+    private var proto: (any WireProtocol)!
+    private var http: HTTPRequest!
+    private var options = ClientOptions()
+    private var redactor = Redactor(secrets: [])
+    private var attempts = 0
+    private var attempt: Attempt?
+
+    init(call: Call, engine: Engine) {
+        self.call = call
+        self.engine = engine
+    }
+
+    /// Parses and encodes on the caller's thread (errors end the call at once), then submits.
+    func start(_ requestText: UnsafeRawBufferPointer, defaults: ClientOptions) {
+        do {
+            let r = try CompletionRequest.parse(requestText)
+            let endpoint = try CompletionRunner.resolveEndpoint(r)
+            redactor = Redactor(secrets: [endpoint.apiKey].compactMap { $0 })
+            options = try defaults.merged(with: r.clientArgs, field: "client_args")
+            let p = Protocols.implementation(r.provider.wire)
+            var h = try p.encode(r, endpoint: endpoint)
+            for (k, v) in options.headers {
+                h.headers.removeAll { $0.0.lowercased() == k.lowercased() }
+                h.headers.append((k, v))
+            }
+            req = r
+            proto = p
+            http = h
+        } catch {
+            call.finish(error.status, error.json(redactor: redactor).serialized)
+            return
+        }
+        startAttempt()
+    }
+
+    func cancel() {
+        cancelled.store(true, ordering: .releasing)
+        engine.cancel(owner: ObjectIdentifier(self))
+    }
+
+    private func startAttempt() {
+        if cancelled.load(ordering: .acquiring) {
+            fail(AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled", provider: req.provider.name), attempt: nil)
+            return
+        }
+        attempts += 1
+        let call = self.call
+        let a = Attempt(req: req, proto: proto, onChunk: { bytes, json in call.enqueueChunk(bytes, json) })
+        attempt = a
+        guard let t = EasyTransfer(http, options: options, owner: ObjectIdentifier(self),
+                                   sink: { head, bytes in a.receive(head, bytes) },
+                                   completion: { [self] result in self.transferEnded(result, a) }) else {
+            fail(AnyLLMError(ANYLLM_E_INTERNAL, "could not create a curl handle", provider: req.provider.name), attempt: a)
+            return
+        }
+        engine.submit(t)
+    }
+
+    private func transferEnded(_ result: Result<HTTPResponseHead, TransferFailure>, _ a: Attempt) {
+        do {
+            let json = try a.complete(result)
+            call.finish(ANYLLM_OK, json.serialized)
+        } catch var e {
+            if cancelled.load(ordering: .acquiring), e.status != ANYLLM_E_CANCELLED {
+                e = AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled", provider: req.provider.name)
+            }
+            guard attempts <= options.maxRetries, a.delivered == 0, a.retryable(e),
+                  !cancelled.load(ordering: .acquiring) else {
+                fail(e, attempt: a)
+                return
+            }
+            let wait = e.retryAfter ?? CompletionRunner.backoff(attempts)
+            if wait > CompletionRunner.maxRetryWait {
+                fail(e, attempt: a)
+                return
+            }
+            engine.after(wait, owner: ObjectIdentifier(self)) { [self] in self.startAttempt() }
+        }
+    }
+
+    private func fail(_ e0: AnyLLMError, attempt a: Attempt?) {
+        var e = e0
+        e.attempts = max(attempts, 1)
+        if let a, a.delivered > 0 { e.partial = a.aggregator.result(complete: false) }
+        call.finish(e.status, e.json(redactor: redactor).serialized)
+    }
+}

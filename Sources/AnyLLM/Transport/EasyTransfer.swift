@@ -1,0 +1,135 @@
+import CCurl
+import CCurlShim
+import Glibc
+
+private let curlGlobal: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
+
+/// One HTTP POST as a configured curl easy handle, with the state its C callbacks reach through
+/// an unmanaged pointer. Driven by the engine's multi handle; knows nothing about LLMs.
+final class EasyTransfer {
+    typealias Sink = (HTTPResponseHead, UnsafeRawBufferPointer) -> AnyLLMError?
+    typealias Completion = (Result<HTTPResponseHead, TransferFailure>) -> Void
+
+    let easy: UnsafeMutableRawPointer
+    /// Whose transfer this is: cancelling an owner cancels its transfer and its pending timers.
+    let owner: ObjectIdentifier
+    let options: ClientOptions
+    var head = HTTPResponseHead()
+    var lastActivity = monotonicNow()
+    var sinkError: AnyLLMError?
+    private let sink: Sink
+    private let completion: Completion
+    private var slist: UnsafeMutablePointer<curl_slist>?
+    private var completed = false
+
+    init?(_ req: HTTPRequest, options: ClientOptions, owner: ObjectIdentifier, sink: @escaping Sink,
+          completion: @escaping Completion) {
+        _ = curlGlobal
+        guard let easy = curl_easy_init() else { return nil }
+        self.easy = easy
+        self.owner = owner
+        self.options = options
+        self.sink = sink
+        self.completion = completion
+        configure(req)
+    }
+
+    deinit {
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(slist)
+    }
+
+    private func configure(_ req: HTTPRequest) {
+        for (k, v) in req.headers { slist = curl_slist_append(slist, "\(k): \(v)") }
+        slist = curl_slist_append(slist, "Expect:")  // no 100-continue round trip for large bodies
+        let me = Unmanaged.passUnretained(self).toOpaque()  // the engine keeps self alive while active
+        _ = ccurl_setopt_ptr(easy, CURLOPT_URL, req.url)
+        _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
+        _ = ccurl_setopt_ptr(easy, CURLOPT_USERAGENT, "libanyllm/\(anyllmVersion)")
+        _ = ccurl_setopt_ptr(easy, CURLOPT_ACCEPT_ENCODING, "")
+        _ = ccurl_setopt_ptr(easy, CURLOPT_HTTPHEADER, slist)
+        _ = ccurl_setopt_long(easy, CURLOPT_POST, 1)
+        _ = ccurl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.count))
+        req.body.withUnsafeBytes { b in
+            _ = ccurl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, b.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
+        }
+        _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
+        _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
+        if let p = options.proxy { _ = ccurl_setopt_ptr(easy, CURLOPT_PROXY, p) }
+        if let ca = options.caBundle { _ = ccurl_setopt_ptr(easy, CURLOPT_CAINFO, ca) }
+        if !options.verifyTLS {
+            _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
+            _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        _ = ccurl_setopt_data_fn(easy, CURLOPT_HEADERFUNCTION, easyHeaderCallback)
+        _ = ccurl_setopt_ptr(easy, CURLOPT_HEADERDATA, me)
+        _ = ccurl_setopt_data_fn(easy, CURLOPT_WRITEFUNCTION, easyWriteCallback)
+        _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, me)
+    }
+
+    /// Ends the transfer exactly once (the engine may race a cancel with curl's own completion).
+    func complete(_ r: Result<HTTPResponseHead, TransferFailure>) {
+        guard !completed else { return }
+        completed = true
+        completion(r)
+    }
+
+    fileprivate func header(_ line: String) {
+        lastActivity = monotonicNow()
+        if line.hasPrefix("HTTP/") {
+            // A new response begins (after 100 Continue or a proxy's CONNECT answer): start over.
+            head.headers.removeAll()
+            let parts = line.split(separator: " ", maxSplits: 2)
+            if parts.count >= 2, let code = Int(parts[1]) { head.status = code }
+            return
+        }
+        if let colon = line.firstIndex(of: ":") {
+            head.headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces()))
+        }
+    }
+
+    fileprivate func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        lastActivity = monotonicNow()
+        if let err = sink(head, bytes) {
+            sinkError = err
+            return false
+        }
+        return true
+    }
+
+    /// Maps curl's result code to our failure kinds.
+    func failure(_ code: CURLcode) -> TransferFailure {
+        let text = String(cString: curl_easy_strerror(code))
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT:
+            var connectTime = 0.0
+            _ = ccurl_getinfo_double(easy, CURLINFO_CONNECT_TIME, &connectTime)
+            return connectTime == 0 ? .timeout(kind: "connect", seconds: options.connectTimeout)
+                                    : .timeout(kind: "total", seconds: options.timeout)
+        case CURLE_COULDNT_CONNECT: return .connection("connection refused or unreachable (\(text))")
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .connection("could not resolve host (\(text))")
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE:
+            return .connection("TLS failure (\(text))")
+        case CURLE_GOT_NOTHING: return .connection("the server closed the connection without answering")
+        case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR:
+            return .connection("the connection was closed or reset before the response was complete (\(text))")
+        default: return .connection(text)
+        }
+    }
+}
+
+private let easyHeaderCallback: ccurl_data_fn = { ptr, size, nmemb, ud in
+    let n = size * nmemb
+    guard let ptr, let ud else { return n }
+    let t = Unmanaged<EasyTransfer>.fromOpaque(ud).takeUnretainedValue()
+    t.header(String(decoding: UnsafeRawBufferPointer(start: ptr, count: n), as: UTF8.self))
+    return n
+}
+
+private let easyWriteCallback: ccurl_data_fn = { ptr, size, nmemb, ud in
+    let n = size * nmemb
+    guard let ud else { return 0 }
+    let t = Unmanaged<EasyTransfer>.fromOpaque(ud).takeUnretainedValue()
+    return t.write(UnsafeRawBufferPointer(start: ptr, count: n)) ? n : 0  // != n aborts the transfer
+}

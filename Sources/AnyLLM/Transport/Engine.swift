@@ -1,0 +1,140 @@
+import CCurl
+import CCurlShim
+import Glibc
+
+/// The I/O engine of one client: one thread driving one curl multi handle for every call of the
+/// client. Connections, TLS sessions and DNS answers are reused across calls through the multi
+/// handle's caches; HTTP/2 streams are multiplexed where the server offers it.
+///
+/// Thread rules: `submit`, `cancel(owner:)` and `shutdown` may be called from any thread; they
+/// hand work to the engine thread and wake it (curl_multi_wakeup). Transfer completions and
+/// timers run on the engine thread, where `after` may schedule more.
+final class Engine: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let monitor = Monitor()
+    // Shared with other threads (under monitor).
+    private var incoming: [EasyTransfer] = []
+    private var cancelled: [ObjectIdentifier] = []
+    private var stopping = false
+    // Engine thread only.
+    private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
+    private var timers: [(deadline: Double, owner: ObjectIdentifier, action: () -> Void)] = []
+    private var thread = pthread_t()
+    private var nextReadCheck = 0.0
+
+    /// How often idle transfers are checked against their read timeout.
+    static let readCheckInterval = 0.05
+
+    init?(maxConnectionsPerHost: Int) {
+        guard let m = curl_multi_init() else { return nil }
+        multi = m
+        if maxConnectionsPerHost > 0 {
+            _ = ccurl_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
+        }
+        let ctx = Unmanaged.passRetained(self).toOpaque()
+        guard pthread_create(&thread, nil, { ctx in
+            let e = Unmanaged<Engine>.fromOpaque(ctx!).takeRetainedValue()
+            e.loop()
+            return nil
+        }, ctx) == 0 else {
+            Unmanaged<Engine>.fromOpaque(ctx).release()
+            curl_multi_cleanup(m)
+            return nil
+        }
+    }
+
+    func submit(_ t: EasyTransfer) {
+        let ok = monitor.locked { () -> Bool in
+            if stopping { return false }
+            incoming.append(t)
+            return true
+        }
+        if ok { curl_multi_wakeup(multi) } else { t.complete(.failure(.cancelled)) }
+    }
+
+    /// Cancels the owner's transfer (if running) and fires its pending timers at once.
+    func cancel(owner: ObjectIdentifier) {
+        monitor.locked { cancelled.append(owner) }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Engine thread only: runs `action` after `seconds` (a retry back-off), or at once when the
+    /// owner is cancelled or the engine shuts down.
+    func after(_ seconds: Double, owner: ObjectIdentifier, _ action: @escaping () -> Void) {
+        timers.append((monotonicNow() + seconds, owner, action))
+    }
+
+    /// Cancels everything, waits for the engine thread to finish and frees the multi handle.
+    func shutdown() {
+        monitor.locked { stopping = true }
+        curl_multi_wakeup(multi)
+        pthread_join(thread, nil)
+        curl_multi_cleanup(multi)
+    }
+
+    private func loop() {
+        var running: Int32 = 0
+        while true {
+            let (newOnes, cancels, stop) = monitor.locked { () -> ([EasyTransfer], [ObjectIdentifier], Bool) in
+                defer { incoming.removeAll(); cancelled.removeAll() }
+                return (incoming, cancelled, stopping)
+            }
+            for t in newOnes {
+                active[t.easy] = t
+                curl_multi_add_handle(multi, t.easy)
+            }
+            if !cancels.isEmpty { cancelOwners(Set(cancels)) }
+            if stop {
+                cancelOwners(nil)
+                if active.isEmpty && timers.isEmpty && monitor.locked({ incoming.isEmpty }) { return }
+            }
+
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let msg = curl_multi_info_read(multi, &left) {
+                guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
+                let code = msg.pointee.data.result
+                guard let t = active.removeValue(forKey: easy) else { continue }
+                curl_multi_remove_handle(multi, easy)
+                if let e = t.sinkError { t.complete(.failure(.sink(e))) }
+                else if code == CURLE_OK { t.complete(.success(t.head)) }
+                else { t.complete(.failure(t.failure(code))) }
+            }
+            let now = monotonicNow()
+            fireTimers(now: now, owners: nil)
+            if now >= nextReadCheck {
+                nextReadCheck = now + Self.readCheckInterval
+                for (easy, t) in active where now - t.lastActivity >= t.options.readTimeout {
+                    active.removeValue(forKey: easy)
+                    curl_multi_remove_handle(multi, easy)
+                    t.complete(.failure(.timeout(kind: "read", seconds: t.options.readTimeout)))
+                }
+            }
+            var wait = 1000.0
+            if !active.isEmpty { wait = Self.readCheckInterval * 1000 }
+            if let next = timers.map(\.deadline).min() { wait = min(wait, max(0, (next - monotonicNow()) * 1000)) }
+            curl_multi_poll(multi, nil, 0, Int32(wait.rounded(.up)), nil)
+        }
+    }
+
+    /// Cancels the transfers and fires the timers of these owners (nil: all).
+    private func cancelOwners(_ owners: Set<ObjectIdentifier>?) {
+        for (easy, t) in active where owners?.contains(t.owner) ?? true {
+            active.removeValue(forKey: easy)
+            curl_multi_remove_handle(multi, easy)
+            t.complete(.failure(.cancelled))
+        }
+        fireTimers(now: .infinity, owners: owners)
+    }
+
+    private func fireTimers(now: Double, owners: Set<ObjectIdentifier>?) {
+        guard !timers.isEmpty else { return }
+        var due: [() -> Void] = []
+        timers.removeAll { t in
+            let fire = t.deadline <= now && (owners?.contains(t.owner) ?? true)
+            if fire { due.append(t.action) }
+            return fire
+        }
+        for a in due { a() }
+    }
+}
