@@ -23,13 +23,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.dont_write_bytecode = True      # every test layer runs this from the source tree: leave no __pycache__ there
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import fixtures       # noqa: E402
-import openai_chat    # noqa: E402
+import anthropic_messages   # noqa: E402
+import fixtures             # noqa: E402
+import gemini               # noqa: E402
+import ollama_chat          # noqa: E402
+import openai_chat          # noqa: E402
 from exchange import Exchange   # noqa: E402
 
-PROTOCOLS = [openai_chat]           # add anthropic_messages, gemini, ... here
+PROTOCOLS = [openai_chat, anthropic_messages, gemini, ollama_chat]
 REDACTED_HEADERS = {"authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization"}
+REDACTED_QUERY = {"key", "access_token"}        # Gemini's ?key=, Google's ?access_token=
+_SECRET_IN_QUERY = re.compile(r"([?&](?:key|access_token)=)[^&\s]*")
 MAX_BODY = 64 * 1024 * 1024
+
+
+def redacted(value):
+    return "<redacted:%d chars>" % len(value)
 
 
 def _json_error(message):
@@ -79,8 +88,9 @@ class Handler(BaseHTTPRequestHandler):
         return self.server_version
 
     def log_message(self, fmt, *args):
-        if self.server.verbose:
-            super().log_message(fmt, *args)
+        if self.server.verbose:     # the request line may carry ?key=...: never log its value
+            super().log_message(fmt, *[_SECRET_IN_QUERY.sub(r"\1<redacted>", a) if isinstance(a, str) else a
+                                       for a in args])
 
     def handle_one_request(self):
         try:
@@ -131,12 +141,13 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in self.headers.items():
             name = name.lower()
             if name in REDACTED_HEADERS:
-                value = "<redacted:%d chars>" % len(value)
+                value = redacted(value)
             headers[name] = headers[name] + ", " + value if name in headers else value
         try:
             parsed = json.loads(body.decode("utf-8")) if body else None
         except (UnicodeDecodeError, ValueError):
             parsed = body.decode("utf-8", "replace")
+        query = {k: (redacted(v) if k in REDACTED_QUERY else v) for k, v in query.items()}
         with self.server.lock:
             self.server.last_request = {"method": self.command, "path": path, "query": query,
                                         "headers": headers, "body": parsed}

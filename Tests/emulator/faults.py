@@ -96,3 +96,27 @@ def write_events(ex, events, *, piece_delay_ms=0, stall_ms=0, drop_after=None, i
         return False
     ex.end_stream()
     return True
+
+
+def send_body(ex, status, body, content_type, headers, plan):
+    """A complete (non-streamed) answer with the plan's delivery faults: drop-after cuts the body in half,
+    split-utf8 writes it one byte per write. delay_before_ms is the caller's business (it waits before checks)."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if plan.drop_after is not None:
+        return send_truncated(ex, status, body, content_type, headers)
+    if plan.bytewise:
+        ex.send(status, b"", content_type, headers, content_length=len(body))
+        return write_bytewise(ex, body)
+    return ex.send(status, body, content_type, headers)
+
+
+def stream_with_faults(ex, events, plan, interrupt=b""):
+    """Write an already-started stream of (bytes, tag) events with every delivery fault of the plan applied:
+    split-utf8 (one byte per write), slow, stall, drop-after and error-event (`interrupt` after two pieces)."""
+    if plan.bytewise:
+        write_bytewise(ex, b"".join(data for data, _ in events))
+        ex.end_stream()
+        return True
+    return write_events(ex, events, piece_delay_ms=plan.piece_delay_ms, stall_ms=plan.stall_ms,
+                        drop_after=plan.drop_after, interrupt_after=plan.error_event_after, interrupt=interrupt)

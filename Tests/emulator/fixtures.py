@@ -55,6 +55,29 @@ def split_events(body):
     return out
 
 
+_ARRAY_BREAK = re.compile(rb"\n,\r\n|\n\]\s*$")
+
+
+def split_array(body):
+    """A streamed JSON array (Gemini without alt=sse): `[{...}`, then `\\n,\\r\\n{...}` per element, then `\\n]`,
+    cut where the real front end flushes. The pieces concatenate back to exactly the original bytes."""
+    out, start = [], 0
+    for m in _ARRAY_BREAK.finditer(body):
+        if m.start() > start:
+            out.append(body[start:m.start()])
+            start = m.start()
+    out.append(body[start:])
+    return out
+
+
+def pieces(fixture, body):
+    """How a streamed recording is written: one write per SSE event, or per element of a streamed JSON array."""
+    ctype = (fixture["response"].get("content_type") or "").lower()
+    if not ctype.startswith("text/event-stream") and body[:1] == b"[":
+        return split_array(body)
+    return split_events(body)
+
+
 def is_streamed(fixture):
     ctype = (fixture["response"].get("content_type") or "").lower()
     return bool(fixture.get("stream")) or ctype.startswith("text/event-stream")
@@ -71,6 +94,6 @@ def replay(ex, fixture, headers=()):
         return
     ex.set_nodelay()
     ex.start_stream(status, ctype, headers)
-    for piece in split_events(body):
+    for piece in pieces(fixture, body):
         ex.write(piece)
     ex.end_stream()

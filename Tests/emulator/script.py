@@ -35,6 +35,13 @@ class Conversation:
     tool_name: str = None              # with tool_choice "named"
     parallel_tool_calls: bool = True
     stream: bool = False
+    # Used by the non-OpenAI protocols (the OpenAI module leaves them at their defaults):
+    reasoning: bool = None             # True: thinking was asked for; False: explicitly off; None: the model decides
+    json_schema: dict = None           # structured output: answer with a JSON object generated from this schema
+    json_mode: bool = False            # JSON output without a schema: answer {"text": "<the echo>"}
+    stop: list = None                  # stop sequences: the answer text is cut at the first one
+    max_output: int = None             # output limit in "tokens" (words): a longer answer text is cut, finish "length"
+    content_filter_error: bool = True  # content-filter non-streamed: an HTTP error (else a filtered answer)
 
 
 # ---- what comes back ---------------------------------------------------------------------------------------------
@@ -60,6 +67,7 @@ class Plan:
     reasoning: list = field(default_factory=list)
     tool_calls: list = field(default_factory=list)
     finish: str = "stop"               # "stop" | "length" | "tool_calls" | "content_filter"
+    stop_sequence: str = None          # the stop sequence that ended the answer (finish stays "stop")
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reasoning_tokens: int = 0
@@ -147,6 +155,16 @@ def example_value(schema, root=None):
     return {}
 
 
+def structured_text(conv, text):
+    """The answer text, or the JSON a structured-output request gets instead of it (spaced, so it streams in
+    several pieces)."""
+    if conv.json_schema is not None:
+        return json.dumps(example_value(conv.json_schema), ensure_ascii=False)
+    if conv.json_mode:
+        return json.dumps({"text": text}, ensure_ascii=False)
+    return text
+
+
 # flaky-K-TAG keeps a per-model-name counter for the life of the server process.
 _flaky_lock = threading.Lock()
 _flaky_counts = {}
@@ -181,7 +199,7 @@ def plan(conv):
     if m in simple:
         p.failure = simple[m]
         return p
-    if m == "content-filter" and not conv.stream:
+    if m == "content-filter" and not conv.stream and conv.content_filter_error:
         p.failure = Failure("content_filter", 400)
         return p
     r = re.fullmatch(r"flaky-(\d+)-(.+)", m)
@@ -217,7 +235,7 @@ def plan(conv):
             if x.role != "tool":
                 break
             results.insert(0, x.text)
-        p.content = pieces("Tool results: " + "; ".join(results))
+        p.content = pieces(structured_text(conv, "Tool results: " + "; ".join(results)))
     elif long_n:
         p.content = pieces(tokens(int(long_n.group(1))))
     elif slow:
@@ -230,11 +248,19 @@ def plan(conv):
     elif m == "split-utf8":
         p.content = pieces(SPLIT_UTF8_TEXT)
     else:
-        p.content = pieces("You said: " + last_user)
+        p.content = pieces(structured_text(conv, "You said: " + last_user))
 
-    if m == "content-filter":           # streamed only (non-streamed returned an error above)
+    if conv.stop and p.content is not None and p.finish == "stop":
+        text = p.text
+        cuts = [(text.find(s), s) for s in conv.stop if isinstance(s, str) and s and s in text]
+        if cuts:
+            at, seq = min(cuts)
+            p.content, p.stop_sequence = pieces(text[:at]), seq
+    if conv.max_output is not None and conv.max_output >= 1 and p.content and len(p.content) > conv.max_output:
+        p.content, p.finish = p.content[:conv.max_output], "length"
+    if m == "content-filter":           # streamed (or a filtered answer): one piece, then the filter
         p.content, p.finish = (p.content or [])[:1], "content_filter"
-    if m == "reasoning":
+    if conv.reasoning is True or (m == "reasoning" and conv.reasoning is not False):
         p.reasoning = pieces("Let me think about what the user said: " + last_user)
 
     # 3. how it is delivered

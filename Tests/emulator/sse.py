@@ -28,7 +28,7 @@ def event_bytes(text, eol="\n", event=None):
 def frame(payloads, framing="lf", event_names=None):
     """payloads: [(payload, tag)]; event_names: optional parallel list of `event:` names (Anthropic style)."""
     if framing == "quirks":
-        return _quirky(payloads)
+        return _quirky(payloads, event_names)
     eol = EOL[framing]
     out = []
     for i, (payload, tag) in enumerate(payloads):
@@ -37,16 +37,18 @@ def frame(payloads, framing="lf", event_names=None):
     return out
 
 
-def _quirky(payloads):
+def _quirky(payloads, event_names=None):
     """Legal-but-unusual SSE a robust client must read the same way as the plain stream:
     comment lines, `data:` without its space, one JSON payload spread over several data lines (joined with "\\n",
-    still valid JSON), id/retry/event fields, and blank lines that dispatch nothing."""
+    still valid JSON), id/retry/event fields, and blank lines that dispatch nothing. With event_names (Anthropic)
+    every event keeps its `event:` line, written as `event:NAME` (no space) on the first body event."""
     out = []
     body_seen = 0
     for i, (payload, tag) in enumerate(payloads):
         text = dumps(payload)
+        name = event_names[i] if event_names else None
         if i == 0:
-            raw = ": keep-alive\n\n" + "id: 1\nretry: 3000\nevent: message\n" + "data: " + text + "\n\n"
+            raw = ": keep-alive\n\n" + "id: 1\nretry: 3000\nevent: %s\n" % (name or "message") + "data: " + text + "\n\n"
         elif tag == "body" and body_seen == 0:
             raw = "data:" + text + "\n\n"
         elif tag == "body" and body_seen == 1 and not isinstance(payload, str):
@@ -56,6 +58,13 @@ def _quirky(payloads):
             raw = "\n\n: keep-alive\ndata: " + text + "\n\n"   # blank keep-alive lines, then a comment in-event
         else:
             raw = "data: " + text + "\n\n"
+        if name and i != 0:
+            if tag == "body" and body_seen == 0:
+                raw = "event:" + name + "\n" + raw
+            elif raw.startswith("\n\n"):
+                raw = "\n\n: keep-alive\nevent: " + name + "\n" + raw[len("\n\n: keep-alive\n"):]
+            else:
+                raw = "event: " + name + "\n" + raw
         if tag == "body":
             body_seen += 1
         out.append((raw.encode("utf-8"), tag))

@@ -193,3 +193,132 @@ def assemble(chunks):
                 slot["arguments"] += fn.get("arguments") or ""
             finish = ch.get("finish_reason") or finish
     return content, reasoning, calls, finish
+
+
+def sse_events(text):
+    """[(event name or None, data)] as the SSE spec dispatches them (for Anthropic's `event:` lines)."""
+    out, data, name = [], [], None
+    for line in re.split(r"\r\n|\r|\n", text):
+        if line == "":
+            if data:
+                out.append((name, "\n".join(data)))
+            data, name = [], None
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            name = value
+    if data:
+        out.append((name, "\n".join(data)))
+    return out
+
+
+# ---- Anthropic ---------------------------------------------------------------------------------------------------------
+ANTHROPIC_HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+
+
+def anthropic_body(model="claude-sonnet-4-5", text="hello there", **extra):
+    body = {"model": model, "max_tokens": 1024, "messages": user(text)}
+    body.update(extra)
+    return body
+
+
+def anthropic(base, body, headers=None, drop=(), **kw):
+    hs = {k: v for k, v in ANTHROPIC_HEADERS.items() if k not in drop}
+    hs.update(headers or {})
+    return request(base, "POST", "/v1/messages", body=body, key=None, headers=hs, **kw)
+
+
+def anthropic_raw(base, body, extra_headers=()):
+    hs = ["x-api-key: " + KEY, "anthropic-version: 2023-06-01"] + list(extra_headers)
+    return raw_post(base, body, path="/v1/messages", key=None, extra_headers=hs)
+
+
+def anthropic_stream(events):
+    """(text, thinking, signature, tool calls [{id, name, input}], stop_reason, usage) from parsed SSE events."""
+    text, thinking, sig, calls, stop, usage, kinds = "", "", "", {}, None, {}, {}
+    for name, data in events:
+        ev = json.loads(data)
+        assert ev["type"] == name, (name, ev)
+        if name == "message_start":
+            usage.update(ev["message"]["usage"])
+        elif name == "content_block_start":
+            kinds[ev["index"]] = ev["content_block"]["type"]
+            if ev["content_block"]["type"] == "tool_use":
+                calls[ev["index"]] = {"id": ev["content_block"]["id"], "name": ev["content_block"]["name"],
+                                      "json": ""}
+        elif name == "content_block_delta":
+            d = ev["delta"]
+            if d["type"] == "text_delta":
+                text += d["text"]
+            elif d["type"] == "thinking_delta":
+                thinking += d["thinking"]
+            elif d["type"] == "signature_delta":
+                sig += d["signature"]
+            elif d["type"] == "input_json_delta":
+                calls[ev["index"]]["json"] += d["partial_json"]
+        elif name == "message_delta":
+            stop = ev["delta"]["stop_reason"]
+            usage.update(ev["usage"])
+    tool_calls = [{"id": c["id"], "name": c["name"], "input": json.loads(c["json"] or "{}")}
+                  for _, c in sorted(calls.items())]
+    return text, thinking, sig, tool_calls, stop, usage
+
+
+# ---- Gemini ------------------------------------------------------------------------------------------------------------
+def gemini_body(text="hello there", **extra):
+    body = {"contents": [{"role": "user", "parts": [{"text": text}]}]}
+    body.update(extra)
+    return body
+
+
+def gemini(base, model="gemini-2.5-flash", body=None, method="generateContent", query="", key=KEY, headers=None,
+           **kw):
+    hs = {"x-goog-api-key": key} if key else {}
+    hs.update(headers or {})
+    path = "/v1beta/models/%s:%s%s" % (model, method, query)
+    return request(base, "POST", path, body=gemini_body() if body is None else body, key=None, headers=hs, **kw)
+
+
+def gemini_array(text):
+    """The objects of a streamed JSON array (checks it is one valid JSON array)."""
+    arr = json.loads(text)
+    assert isinstance(arr, list)
+    return arr
+
+
+def gemini_sse(text):
+    return [json.loads(d) for d in sse_data(text)]
+
+
+def gemini_collect(objs):
+    """(text, thoughts, function calls, finishReason, parts with a thoughtSignature) over response objects."""
+    text, thoughts, calls, finish, signed = "", "", [], None, []
+    for o in objs:
+        cand = o["candidates"][0]
+        for part in (cand.get("content") or {}).get("parts") or []:
+            if "thoughtSignature" in part:
+                signed.append(part)
+            if part.get("thought"):
+                thoughts += part["text"]
+            elif "text" in part:
+                text += part["text"]
+            if "functionCall" in part:
+                calls.append(part["functionCall"])
+        finish = cand.get("finishReason") or finish
+    return text, thoughts, calls, finish, signed
+
+
+# ---- Ollama ------------------------------------------------------------------------------------------------------------
+def ollama(base, body, raw_body=None, **kw):
+    return request(base, "POST", "/api/chat", body=body, key=None, raw_body=raw_body, **kw)
+
+
+def ndjson(text):
+    assert text.endswith("\n"), text[-50:]
+    return [json.loads(line) for line in text.split("\n") if line]
