@@ -108,3 +108,32 @@ import Testing
         #expect(out.result["choices"]?.array?.first?["message"]?["content"] == .string("Hel"))
     }
 }
+
+@Suite struct AnthropicThinkingRoundTrip {
+    /// With thinking on, a tool result must follow the signed thinking block it answers: the
+    /// signature decoded from a stream goes back in the next request.
+    @Test func signatureSurvivesTheRoundTrip() throws {
+        let stream = Array(("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{\"input_tokens\":1}}}\n\n" +
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n" +
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"plan\"}}\n\n" +
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"U0lH\"}}\n\n" +
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get\",\"input\":{}}}\n\n" +
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{}\"}}\n\n" +
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":5}}\n\n" +
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n").utf8)
+        let req = Fixtures.request(#"{"model":"anthropic:claude","messages":"hi","stream":true}"#)
+        let out = Fixtures.stream(AnthropicMessages().streamDecoder(for: req), stream, pieces: [9])
+        #expect(out.error == nil)
+        let msg = try #require(out.result["choices"]?.array?.first?["message"])
+        #expect(msg["reasoning"]?["signature"] == .string("U0lH"))
+        var next = JSONObject([("model", .string("anthropic:claude")), ("reasoning_effort", .string("low"))])
+        next["messages"] = .array([try JSONReader.parse(#"{"role":"user","content":"hi"}"#), msg,
+                                   try JSONReader.parse(#"{"role":"tool","tool_call_id":"toolu_1","content":"42"}"#)])
+        let http = try AnthropicMessages().encode(try CompletionRequest.parse(.object(next)), endpoint: Endpoint(base: "https://a", apiKey: "k"))
+        let body = try JSONReader.parse(http.body)
+        let asst = body["messages"]?.array?[1]["content"]?.array ?? []
+        #expect(asst.first?["type"] == .string("thinking"))
+        #expect(asst.first?["signature"] == .string("U0lH"))
+        #expect(asst.first?["thinking"] == .string("plan"))
+    }
+}

@@ -16,6 +16,7 @@ struct StreamAggregator: Sendable {
         var content: String = ""
         var sawContent = false
         var reasoning: String = ""
+        var reasoningSignature: String?
         var refusal: String?
         var toolCalls: [ToolCallAcc] = []
         var finishReason: JSON?
@@ -67,6 +68,7 @@ struct StreamAggregator: Sendable {
             if !s.isEmpty { acc.sawContent = true }
         }
         if let r = d["reasoning"]?["content"]?.string { acc.reasoning += r }
+        if let sig = d["reasoning"]?["signature"]?.string, !sig.isEmpty { acc.reasoningSignature = sig }
         if let r = d["refusal"]?.string { acc.refusal = (acc.refusal ?? "") + r }
         if let calls = d["tool_calls"]?.array {
             for (pos, call) in calls.enumerated() {
@@ -126,7 +128,11 @@ struct StreamAggregator: Sendable {
             var m = JSONObject()
             m["role"] = .string(c.role ?? "assistant")
             m["content"] = (c.sawContent || c.toolCalls.isEmpty) ? .string(c.content) : .null
-            if !c.reasoning.isEmpty { m["reasoning"] = .object(JSONObject([("content", .string(c.reasoning))])) }
+            if !c.reasoning.isEmpty {
+                var r = JSONObject([("content", .string(c.reasoning))])
+                if let sig = c.reasoningSignature { r["signature"] = .string(sig) }
+                m["reasoning"] = .object(r)
+            }
             if let r = c.refusal { m["refusal"] = .string(r) }
             if !c.toolCalls.isEmpty {
                 m["tool_calls"] = .array(c.toolCalls.sorted { $0.index < $1.index }.map { t in

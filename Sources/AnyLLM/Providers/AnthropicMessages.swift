@@ -213,7 +213,7 @@ struct AnthropicMessages: WireProtocol {
             e.providerError = v
             throw e
         }
-        var text = "", reasoning = "", sawText = false
+        var text = "", reasoning = "", signature: String?, sawText = false
         var calls: [JSON] = []
         var finish = Self.finishReason(v["stop_reason"]?.string)
         for b in blocks {
@@ -221,7 +221,9 @@ struct AnthropicMessages: WireProtocol {
             case "text"?:
                 text += b["text"]?.string ?? ""
                 sawText = true
-            case "thinking"?: reasoning += b["thinking"]?.string ?? ""
+            case "thinking"?:
+                reasoning += b["thinking"]?.string ?? ""
+                if let sig = b["signature"]?.string, !sig.isEmpty { signature = sig }
             case "tool_use"?:
                 let name = b["name"]?.string ?? ""
                 let args = OpenAIShape.compact(b["input"] ?? .object(JSONObject()))
@@ -235,10 +237,15 @@ struct AnthropicMessages: WireProtocol {
             default: break  // server tool results, redacted thinking: not part of the OpenAI shape
             }
         }
-        let message = OpenAIShape.message(content: sawText || calls.isEmpty ? text : nil, reasoning: reasoning, toolCalls: calls)
+        var message = OpenAIShape.message(content: sawText || calls.isEmpty ? text : nil, reasoning: reasoning, toolCalls: calls).object!
+        if let sig = signature, var r = message["reasoning"]?.object {
+            // Anthropic needs the signed thinking block back when a tool result continues this turn.
+            r["signature"] = .string(sig)
+            message["reasoning"] = .object(r)
+        }
         return OpenAIShape.completion(id: v["id"]?.string ?? OpenAIShape.randomID("msg_"),
                                       model: v["model"]?.string ?? request.model, created: OpenAIShape.now(),
-                                      message: message, finishReason: finish, usage: Self.usage(v["usage"]))
+                                      message: .object(message), finishReason: finish, usage: Self.usage(v["usage"]))
     }
 
     func streamDecoder(for req: CompletionRequest) -> any StreamDecoder {
@@ -353,7 +360,11 @@ final class AnthropicStreamDecoder: ChunkEmitter, StreamDecoder {
                     let call = JSONObject([("index", .int(ti)), ("function", .object(JSONObject([("arguments", .string(frag))])))])
                     try send(JSONObject([("tool_calls", .array([.object(call)]))]), emit)
                 }
-            default: break  // signature_delta, citations: not part of the OpenAI shape
+            case "signature_delta"?:
+                if let sig = d?["signature"]?.string, !sig.isEmpty {
+                    try send(JSONObject([("reasoning", .object(JSONObject([("content", .string("")), ("signature", .string(sig))])))]), emit)
+                }
+            default: break  // citations: not part of the OpenAI shape
             }
         case "message_delta":
             if let s = v["delta"]?["stop_reason"]?.string {
