@@ -138,7 +138,7 @@ final class Call: @unchecked Sendable {
 
     func cancel() {
         let first: Bool = monitor.locked {
-            if finished || stopRequested { return false }
+            if finished || outcomeKnown || stopRequested { return false }
             stopRequested = true
             return true
         }

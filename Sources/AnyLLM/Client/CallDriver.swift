@@ -8,6 +8,7 @@ final class CallDriver: @unchecked Sendable {
     let call: Call
     let engine: Engine
     private let cancelled = Atomic<Bool>(false)
+    private let id = Engine.newOwnerID()
     private var req: CompletionRequest!
     private var proto: (any WireProtocol)!
     private var http: HTTPRequest!
@@ -46,7 +47,7 @@ final class CallDriver: @unchecked Sendable {
 
     func cancel() {
         cancelled.store(true, ordering: .releasing)
-        engine.cancel(owner: ObjectIdentifier(self))
+        engine.cancel(owner: id)
     }
 
     private func startAttempt() {
@@ -58,7 +59,7 @@ final class CallDriver: @unchecked Sendable {
         let call = self.call
         let a = Attempt(req: req, proto: proto, onChunk: { bytes, json in call.enqueueChunk(bytes, json) })
         attempt = a
-        guard let t = EasyTransfer(http, options: options, owner: ObjectIdentifier(self),
+        guard let t = EasyTransfer(http, options: options, owner: id,
                                    sink: { head, bytes in a.receive(head, bytes) },
                                    completion: { [self] result in self.transferEnded(result, a) }) else {
             fail(AnyLLMError(ANYLLM_E_INTERNAL, "could not create a curl handle", provider: req.provider.name), attempt: a)
@@ -85,7 +86,7 @@ final class CallDriver: @unchecked Sendable {
                 fail(e, attempt: a)
                 return
             }
-            engine.after(wait, owner: ObjectIdentifier(self)) { [self] in self.startAttempt() }
+            engine.after(wait, owner: id) { [self] in self.startAttempt() }
         }
     }
 

@@ -96,7 +96,8 @@ enum ErrorMapping {
             if ch == ">" { inTag = false; continue }
             if !inTag { text.append(ch) }
         }
-        let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" })
+        // Character.isWhitespace, not a list of characters: "\r\n" is a single Character in Swift.
+        let words = text.split(whereSeparator: { $0.isWhitespace })
         let summary = words.prefix(40).joined(separator: " ")
         return summary.isEmpty ? "HTTP \(status) with an empty body" : "HTTP \(status): \(summary)"
     }

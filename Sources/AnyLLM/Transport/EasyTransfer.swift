@@ -12,7 +12,7 @@ final class EasyTransfer {
 
     let easy: UnsafeMutableRawPointer
     /// Whose transfer this is: cancelling an owner cancels its transfer and its pending timers.
-    let owner: ObjectIdentifier
+    let owner: UInt64
     let options: ClientOptions
     var head = HTTPResponseHead()
     var lastActivity = monotonicNow()
@@ -22,7 +22,7 @@ final class EasyTransfer {
     private var slist: UnsafeMutablePointer<curl_slist>?
     private var completed = false
 
-    init?(_ req: HTTPRequest, options: ClientOptions, owner: ObjectIdentifier, sink: @escaping Sink,
+    init?(_ req: HTTPRequest, options: ClientOptions, owner: UInt64, sink: @escaping Sink,
           completion: @escaping Completion) {
         _ = curlGlobal
         guard let easy = curl_easy_init() else { return nil }

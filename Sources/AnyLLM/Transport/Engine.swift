@@ -1,6 +1,7 @@
 import CCurl
 import CCurlShim
 import Glibc
+import Synchronization
 
 /// The I/O engine of one client: one thread driving one curl multi handle for every call of the
 /// client. Connections, TLS sessions and DNS answers are reused across calls through the multi
@@ -14,13 +15,18 @@ final class Engine: @unchecked Sendable {
     private let monitor = Monitor()
     // Shared with other threads (under monitor).
     private var incoming: [EasyTransfer] = []
-    private var cancelled: [ObjectIdentifier] = []
+    private var cancelled: [UInt64] = []
     private var stopping = false
     // Engine thread only.
     private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
-    private var timers: [(deadline: Double, owner: ObjectIdentifier, action: () -> Void)] = []
+    private var timers: [(deadline: Double, owner: UInt64, action: () -> Void)] = []
     private var thread = pthread_t()
     private var nextReadCheck = 0.0
+
+    /// Owner ids: unique for the life of the process (an object's address is not: a freed call's
+    /// address is reused, and a late cancel must never reach the call that took it over).
+    private static let ownerCounter = Atomic<UInt64>(0)
+    static func newOwnerID() -> UInt64 { ownerCounter.add(1, ordering: .relaxed).newValue }
 
     /// How often idle transfers are checked against their read timeout.
     static let readCheckInterval = 0.05
@@ -53,14 +59,14 @@ final class Engine: @unchecked Sendable {
     }
 
     /// Cancels the owner's transfer (if running) and fires its pending timers at once.
-    func cancel(owner: ObjectIdentifier) {
+    func cancel(owner: UInt64) {
         monitor.locked { cancelled.append(owner) }
         curl_multi_wakeup(multi)
     }
 
     /// Engine thread only: runs `action` after `seconds` (a retry back-off), or at once when the
     /// owner is cancelled or the engine shuts down.
-    func after(_ seconds: Double, owner: ObjectIdentifier, _ action: @escaping () -> Void) {
+    func after(_ seconds: Double, owner: UInt64, _ action: @escaping () -> Void) {
         timers.append((monotonicNow() + seconds, owner, action))
     }
 
@@ -75,7 +81,7 @@ final class Engine: @unchecked Sendable {
     private func loop() {
         var running: Int32 = 0
         while true {
-            let (newOnes, cancels, stop) = monitor.locked { () -> ([EasyTransfer], [ObjectIdentifier], Bool) in
+            let (newOnes, cancels, stop) = monitor.locked { () -> ([EasyTransfer], [UInt64], Bool) in
                 defer { incoming.removeAll(); cancelled.removeAll() }
                 return (incoming, cancelled, stopping)
             }
@@ -118,7 +124,7 @@ final class Engine: @unchecked Sendable {
     }
 
     /// Cancels the transfers and fires the timers of these owners (nil: all).
-    private func cancelOwners(_ owners: Set<ObjectIdentifier>?) {
+    private func cancelOwners(_ owners: Set<UInt64>?) {
         for (easy, t) in active where owners?.contains(t.owner) ?? true {
             active.removeValue(forKey: easy)
             curl_multi_remove_handle(multi, easy)
@@ -127,7 +133,7 @@ final class Engine: @unchecked Sendable {
         fireTimers(now: .infinity, owners: owners)
     }
 
-    private func fireTimers(now: Double, owners: Set<ObjectIdentifier>?) {
+    private func fireTimers(now: Double, owners: Set<UInt64>?) {
         guard !timers.isEmpty else { return }
         var due: [() -> Void] = []
         timers.removeAll { t in
