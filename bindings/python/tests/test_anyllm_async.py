@@ -1,0 +1,145 @@
+"""acompletion(): results, async streams, the event loop is never blocked, task cancel cancels."""
+
+import asyncio
+import time
+
+import pytest
+
+import anyllm
+from anyllm import acompletion
+from anyllm_testlib import KEY, wait_no_calls
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_acompletion(kw):
+    r = run(acompletion("gpt-4o-mini", [{"role": "user", "content": "Hello!"}], **kw))
+    assert isinstance(r, anyllm.ChatCompletion)
+    assert r.choices[0].message.content == "You said: Hello!"
+
+
+def test_any_llm_async_example(emu):
+    async def main():
+        response = await acompletion(
+            model="claude-sonnet-4-20250514",
+            provider="anthropic",
+            messages=[{"role": "user", "content": "Hello!"}],
+            api_base=emu, api_key=KEY,
+        )
+        print(response.choices[0].message.content)
+        return response
+
+    assert run(main()).choices[0].message.content == "You said: Hello!"
+
+
+def test_async_stream(kw):
+    async def main():
+        stream = await acompletion("long-6", "x", stream=True, **kw)
+        assert isinstance(stream, anyllm.AsyncStream)
+        parts = [c.choices[0].delta.content or "" async for c in stream if c.choices]
+        return "".join(parts), stream.completion
+
+    text, final = run(main())
+    assert text == "tok0 tok1 tok2 tok3 tok4 tok5"
+    assert final.choices[0].message.content == text
+
+
+def test_event_loop_keeps_running(kw):
+    async def main():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        t = asyncio.create_task(ticker())
+        t0 = time.monotonic()
+        await acompletion("slow-10-50", "x", **kw)  # answers after 0.5 s
+        elapsed = time.monotonic() - t0
+        t.cancel()
+        return ticks, elapsed
+
+    ticks, elapsed = run(main())
+    assert elapsed >= 0.45 and ticks >= 20
+
+
+def test_concurrent_calls(kw):
+    async def main():
+        t0 = time.monotonic()
+        rs = await asyncio.gather(*[acompletion("slow-4-50", "call %d" % i, **kw) for i in range(10)])
+        return rs, time.monotonic() - t0
+
+    rs, elapsed = run(main())
+    assert [r.choices[0].message.content for r in rs] == ["tok0 tok1 tok2 tok3"] * 10
+    assert elapsed < 1.5  # 10 x 0.2 s would be 2 s one after another
+
+
+def test_cancelling_the_task_cancels_the_call(kw):
+    async def main():
+        task = asyncio.create_task(acompletion("slow-50-100", "x", **kw))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    t0 = time.monotonic()
+    run(main())
+    wait_no_calls(1.0)
+    assert time.monotonic() - t0 < 2.0
+
+
+def test_timeout_cancels_the_call(kw):
+    async def main():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(acompletion("slow-50-100", "x", stream=False, **kw), 0.2)
+
+    run(main())
+    wait_no_calls(1.0)
+
+
+def test_leaving_an_async_stream_cancels(kw):
+    async def main():
+        stream = await acompletion("slow-50-100", "x", stream=True, **kw)
+        async for _ in stream:
+            break
+        await stream.aclose()
+        async with await acompletion("slow-50-100", "x", stream=True, **kw) as s2:
+            await s2.__anext__()
+
+    t0 = time.monotonic()
+    run(main())
+    wait_no_calls(1.0)
+    assert time.monotonic() - t0 < 2.0
+
+
+def test_cancelling_a_task_that_iterates_a_stream(kw):
+    async def consume():
+        async for _ in await acompletion("slow-50-100", "x", stream=True, **kw):
+            pass
+
+    async def main():
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(main())
+    wait_no_calls(1.0)
+
+
+def test_async_errors(fast):
+    with pytest.raises(anyllm.RateLimitError) as info:
+        run(acompletion("status-429", "x", **fast))
+    assert info.value.retry_after == 1.5
+    with pytest.raises(anyllm.ProviderError) as info:
+        run(_drain(acompletion("error-event", "x", stream=True, **fast)))
+    assert info.value.partial is not None
+
+
+async def _drain(aw):
+    return [c async for c in await aw]

@@ -1,0 +1,98 @@
+"""Result objects: attribute access, model_dump / model_dump_json, equality, repr."""
+
+import json
+
+import pytest
+
+from anyllm.types import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+
+RESULT = {
+    "id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o",
+    "choices": [{"index": 0, "finish_reason": "tool_calls", "logprobs": None, "message": {
+        "role": "assistant", "content": None, "reasoning": {"content": "thinking"},
+        "tool_calls": [{"id": "call_1", "type": "function",
+                        "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}}],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12,
+              "completion_tokens_details": {"reasoning_tokens": 3}},
+    "x_provider_extra": {"region": "eu"},
+}
+
+
+def test_attribute_access():
+    r = ChatCompletion.model_validate(RESULT)
+    m = r.choices[0].message
+    assert isinstance(m, ChatCompletionMessage)
+    assert m.tool_calls[0].function.arguments == '{"city":"Paris"}'
+    assert m.tool_calls[0].id == "call_1" and m.tool_calls[0].type == "function"
+    assert m.reasoning.content == "thinking"
+    assert r.usage.prompt_tokens == 5 and r.usage.completion_tokens_details.reasoning_tokens == 3
+    assert r.usage.prompt_tokens_details is None  # declared field, absent -> None
+    assert m.content is None and m.refusal is None and m.audio is None
+    assert r.service_tier is None
+    assert r.x_provider_extra.region == "eu"  # undeclared keys stay reachable
+    with pytest.raises(AttributeError):
+        r.no_such_field
+    assert r["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert r.get("model") == "gpt-4o" and r.get("service_tier", "default") == "default"
+
+
+def test_model_dump():
+    r = ChatCompletion.model_validate(RESULT)
+    d = r.model_dump()
+    assert list(d)[:8] == ["id", "choices", "created", "model", "object", "service_tier", "system_fingerprint",
+                           "usage"]
+    assert d["service_tier"] is None
+    assert d["choices"][0]["message"]["tool_calls"][0]["function"] == {
+        "arguments": '{"city":"Paris"}', "name": "get_weather"}
+    assert d["x_provider_extra"] == {"region": "eu"}
+    assert r.model_dump(exclude_unset=True) == RESULT
+    assert "service_tier" not in r.model_dump(exclude_none=True)
+    assert set(r.model_dump(include={"id", "model"})) == {"id", "model"}
+    assert "usage" not in r.model_dump(exclude={"usage"})
+
+
+def test_model_dump_json_round_trip():
+    r = ChatCompletion.model_validate(RESULT)
+    text = r.model_dump_json()
+    assert " " not in text.split('"arguments"')[0]  # compact, like pydantic
+    assert ChatCompletion.model_validate_json(text) == r
+    assert json.loads(r.model_dump_json(indent=2, exclude_unset=True)) == RESULT
+    assert json.loads(r.to_json()) == RESULT and r.to_dict() == RESULT
+
+
+def test_equality_and_repr():
+    a, b = ChatCompletion.model_validate(RESULT), ChatCompletion.model_validate(json.loads(json.dumps(RESULT)))
+    assert a == b and a is not b
+    b.choices[0].message.reasoning.content = "other"
+    assert a != b
+    assert a != ChatCompletionChunk.model_validate(RESULT)  # another type is never equal
+    text = repr(a)
+    assert text.startswith("ChatCompletion(id='chatcmpl-1', choices=[Choice(finish_reason='tool_calls'")
+    assert "ChatCompletionMessageToolCall(id='call_1', function=Function(arguments='{\"city\":\"Paris\"}'" in text
+    assert "reasoning=Reasoning(content='thinking')" in text
+    with pytest.raises(TypeError):
+        hash(a)
+
+
+def test_chunks():
+    c = ChatCompletionChunk.model_validate({
+        "id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [{"index": 0, "finish_reason": None, "delta": {
+            "reasoning": {"content": "hm"},
+            "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                            "function": {"name": "f", "arguments": ""}}]}}]})
+    d = c.choices[0].delta
+    assert d.content is None and d.role is None
+    assert d.reasoning.content == "hm"
+    assert d.tool_calls[0].index == 0 and d.tool_calls[0].function.name == "f"
+    assert c.usage is None
+
+
+def test_objects_are_copyable_and_picklable():
+    import copy
+    import pickle
+
+    r = ChatCompletion.model_validate(RESULT)
+    assert copy.deepcopy(r) == r
+    assert pickle.loads(pickle.dumps(r)) == r
+    assert r.model_copy(update={"model": "x"}).model == "x"
