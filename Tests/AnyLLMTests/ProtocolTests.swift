@@ -129,3 +129,13 @@ import Testing
         #expect(rows.first { $0["name"] == .string("groq") }?["api_key_set"] == .bool(false))
     }
 }
+
+@Suite struct OpenAIOutgoingMessages {
+    @Test func ourReasoningObjectIsNotSentBack() throws {
+        let req = try CompletionRequest.parse(try JSONReader.parse(#"{"model":"deepseek:r1","messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","reasoning":{"content":"why"}},{"role":"user","content":"more"}]}"#))
+        let http = try OpenAIChat().encode(req, endpoint: Endpoint(base: "https://x", apiKey: "k"))
+        let body = try JSONReader.parse(http.body)
+        #expect(body["messages"]?.array?[1]["reasoning"] == nil)
+        #expect(body["messages"]?.array?[1]["content"] == .string("a"))
+    }
+}

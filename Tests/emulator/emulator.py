@@ -243,8 +243,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     server = EmulatorServer(("127.0.0.1", args.port), os.path.abspath(args.fixtures), args.verbose)
-    print("ANYLLM_EMULATOR http://127.0.0.1:%d" % server.server_address[1], flush=True)
+    # The handler goes in before the announcement: a parent may send SIGTERM as soon as it reads it.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    print("ANYLLM_EMULATOR http://127.0.0.1:%d" % server.server_address[1], flush=True)
     if not args.no_stdin_watch:
         threading.Thread(target=_watch_stdin, name="stdin-watch", daemon=True).start()
     try:

@@ -34,7 +34,7 @@ struct OpenAIChat: WireProtocol {
 
         var body = JSONObject()
         body["model"] = .string(req.model)
-        body["messages"] = .array(req.messages)
+        body["messages"] = .array(req.messages.map(Self.outgoingMessage))
         if req.stream { body["stream"] = .bool(true) }
         for (k, v) in req.params.members {
             switch k {
@@ -92,6 +92,15 @@ struct OpenAIChat: WireProtocol {
 
     func streamDecoder(for req: CompletionRequest) -> any StreamDecoder {
         OpenAISSEDecoder(provider: req.provider.name)
+    }
+
+    /// An assistant message taken from an earlier result carries our `reasoning` object, which is
+    /// not part of OpenAI's request schema (strict servers reject it; DeepSeek refuses reasoning
+    /// sent back): it stays out of the request.
+    static func outgoingMessage(_ m: JSON) -> JSON {
+        guard var o = m.object, o["reasoning"]?.object != nil, o["role"]?.string == "assistant" else { return m }
+        o["reasoning"] = nil
+        return .object(o)
     }
 
     /// Tool-call arguments are a JSON string in OpenAI's shape; some compatible servers send null
