@@ -70,8 +70,7 @@ final class CallDriver: @unchecked Sendable {
 
     private func transferEnded(_ result: Result<HTTPResponseHead, TransferFailure>, _ a: Attempt) {
         do {
-            let json = try a.complete(result)
-            call.finish(ANYLLM_OK, json.serialized)
+            call.finish(ANYLLM_OK, try a.complete(result))
         } catch var e {
             if cancelled.load(ordering: .acquiring), e.status != ANYLLM_E_CANCELLED {
                 e = AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled", provider: req.provider.name)

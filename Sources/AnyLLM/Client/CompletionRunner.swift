@@ -74,7 +74,7 @@ final class Attempt {
     }
 
     /// Turns the transfer's end into the completion (or its typed error).
-    func complete(_ result: Result<HTTPResponseHead, TransferFailure>) throws(AnyLLMError) -> JSON {
+    func complete(_ result: Result<HTTPResponseHead, TransferFailure>) throws(AnyLLMError) -> [UInt8] {
         let provider = req.provider.name
         switch result {
         case .failure(.cancelled):
@@ -93,15 +93,15 @@ final class Attempt {
             }
             if let d = decoder {
                 try d.finish { (c: DecodedChunk) throws(AnyLLMError) in try self.deliver(c) }
-                return aggregator.result()
+                return aggregator.result().serialized
             }
-            let completion = try proto.decodeResponse(buffered, request: req)
+            let (completion, bytes) = try proto.decodeResponseBytes(buffered, request: req)
             if req.stream {
                 // Asked for a stream, answered with one JSON body (some servers ignore "stream"):
                 // the caller still gets its chunks.
                 for c in SyntheticChunks.from(completion) { try deliver(DecodedChunk(json: c, bytes: JSON.object(c).serialized)) }
             }
-            return completion
+            return bytes
         }
     }
 

@@ -63,6 +63,16 @@ struct OpenAIChat: WireProtocol {
     }
 
     func decodeResponse(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> JSON {
+        try decode(body, request: request).json
+    }
+
+    /// OpenAI's own bodies, and most compatible servers', need no change: returned as received.
+    func decodeResponseBytes(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> (JSON, [UInt8]) {
+        let (j, changed) = try decode(body, request: request)
+        return (j, changed ? j.serialized : body)
+    }
+
+    private func decode(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> (json: JSON, changed: Bool) {
         let provider = request.provider.name
         let v: JSON
         do { v = try JSONReader.parse(body) } catch {
@@ -81,18 +91,27 @@ struct OpenAIChat: WireProtocol {
             e.providerError = v
             throw e
         }
-        o["choices"] = .array(choices.map { c in
+        var changed = false
+        let normalized: [JSON] = choices.map { c in
             guard var co = c.object, let m = co["message"]?.object else { return c }
-            co["message"] = .object(Self.normalizeToolCalls(Self.normalizeReasoning(m)))
+            let n = Self.normalizeToolCalls(Self.normalizeReasoning(m))
+            if n == m { return c }
+            changed = true
+            co["message"] = .object(n)
             return .object(co)
-        })
-        if o["object"]?.string != "chat.completion" { o["object"] = .string("chat.completion") }
-        return .object(o)
+        }
+        if changed { o["choices"] = .array(normalized) }
+        if o["object"]?.string != "chat.completion" {
+            o["object"] = .string("chat.completion")
+            changed = true
+        }
+        return (.object(o), changed)
     }
 
     func streamDecoder(for req: CompletionRequest) -> any StreamDecoder {
         OpenAISSEDecoder(provider: req.provider.name)
     }
+
 
     /// An assistant message taken from an earlier result carries our `reasoning` object, which is
     /// not part of OpenAI's request schema (strict servers reject it; DeepSeek refuses reasoning

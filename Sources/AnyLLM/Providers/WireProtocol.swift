@@ -22,6 +22,13 @@ protocol WireProtocol: Sendable {
 }
 
 extension WireProtocol {
+    /// The completion and the bytes to return for it. A protocol whose answers are often already
+    /// in the right shape returns the provider's own bytes then, saving a re-encode.
+    func decodeResponseBytes(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> (JSON, [UInt8]) {
+        let j = try decodeResponse(body, request: request)
+        return (j, j.serialized)
+    }
+
     func decodeError(status: Int, head: HTTPResponseHead, body: [UInt8], provider: String) -> AnyLLMError {
         ErrorMapping.map(status: status, head: head, body: body, provider: provider)
     }

@@ -13,10 +13,10 @@ struct HTTPResponseHead: Sendable {
     var status: Int = 0
     var headers: [(name: String, value: String)] = []
 
-    /// The first header of that name (case-insensitive).
+    /// The first header of that name (case-insensitive; names are stored lower-cased).
     func header(_ name: String) -> String? {
         let n = name.lowercased()
-        return headers.first { $0.name.lowercased() == n }?.value
+        return headers.first { $0.name == n || $0.name.lowercased() == n }?.value
     }
 }
 
