@@ -21,7 +21,9 @@ import Glibc
 /// options_json: NULL for the defaults, or a JSON object with any of "timeout" (total seconds per
 /// attempt, default 600), "connect_timeout" (10), "read_timeout" (longest silence between received
 /// bytes, 120), "max_retries" (2), "headers" (object of extra HTTP headers), "proxy", "ca_bundle",
-/// "verify_tls" (true). A call's "client_args" override these per call.
+/// "verify_tls" (true), "max_connections_per_host" (0 = no limit; more calls to one host wait for
+/// a free connection). A call's "client_args" override these per call, except
+/// max_connections_per_host, which belongs to the client's connection pool.
 /// error_json: may be NULL; on failure *error_json receives an error JSON object that the caller
 /// frees with anyllm_string_free (it is set to NULL on success).
 /// Returns the client (free it with anyllm_client_free), or NULL when the options are invalid.

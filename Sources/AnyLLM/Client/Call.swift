@@ -19,6 +19,8 @@ final class Call: @unchecked Sendable {
     /// Weak: the engine keeps the driver alive while a transfer or retry timer is pending; a strong
     /// reference here would make a cycle (the driver holds its call).
     weak var driver: CallDriver?
+    /// Set by the driver once the key is known: errors built here are cleaned with it too.
+    var redactor = Redactor(secrets: [])
     private let monitor = Monitor()
     private var queue: [Item] = []
     private var scheduled = false
@@ -112,7 +114,7 @@ final class Call: @unchecked Sendable {
                 if let prov = (try? JSONReader.parse(json))?["error"]?["provider"]?.string { e.provider = prov }
                 if delivered.chunkCount > 0 { e.partial = delivered.result(complete: false) }
                 st = ANYLLM_E_CANCELLED
-                json = e.json(redactor: Redactor(secrets: [])).serialized
+                json = e.json(redactor: redactor).serialized
             }
             monitor.locked {
                 status = st

@@ -28,6 +28,7 @@ final class CallDriver: @unchecked Sendable {
             let r = try CompletionRequest.parse(requestText)
             let endpoint = try CompletionRunner.resolveEndpoint(r)
             redactor = Redactor(secrets: [endpoint.apiKey].compactMap { $0 })
+            call.redactor = redactor
             options = try defaults.merged(with: r.clientArgs, field: "client_args")
             let p = Protocols.implementation(r.provider.wire)
             var h = try p.encode(r, endpoint: endpoint)

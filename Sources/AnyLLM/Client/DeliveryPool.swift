@@ -1,42 +1,73 @@
 import Glibc
 
-/// The threads that run non-blocking calls' callbacks, so that a slow on_chunk in one call never
-/// holds up the engine's I/O or another call's callbacks (only its own). A call is handed to one
-/// worker at a time, which keeps its callbacks in order and never concurrent.
+/// The threads that run non-blocking calls' callbacks, so that a slow on_chunk never holds up the
+/// engine's I/O. A call is handed to one worker at a time, which keeps its callbacks in order and
+/// never concurrent. The pool grows when every worker is busy (callbacks that sleep or block must
+/// not starve other calls' delivery) and shrinks back to `minWorkers` after idling.
 final class DeliveryPool: @unchecked Sendable {
-    static let shared = DeliveryPool(workers: 4)
+    static let shared = DeliveryPool(minWorkers: 2, maxWorkers: 256)
 
+    private let minWorkers: Int
+    private let maxWorkers: Int
     private let monitor = Monitor()
     private var ready: [Call] = []
     private var head = 0
+    private var workers = 0
+    private var idle = 0
+    /// Seconds an extra worker waits for work before it exits.
+    static let idleExit = 5.0
 
-    init(workers: Int) {
-        for _ in 0..<workers {
-            var tid = pthread_t()
-            var attr = pthread_attr_t()
-            pthread_attr_init(&attr)
-            pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
-            let ctx = Unmanaged.passRetained(self).toOpaque()
-            pthread_create(&tid, &attr, { ctx in
-                let pool = Unmanaged<DeliveryPool>.fromOpaque(ctx!).takeRetainedValue()
-                pool.work()
-                return nil
-            }, ctx)
-            pthread_attr_destroy(&attr)
-        }
+    init(minWorkers: Int, maxWorkers: Int) {
+        self.minWorkers = minWorkers
+        self.maxWorkers = maxWorkers
     }
 
     func schedule(_ c: Call) {
-        monitor.locked {
+        let spawn: Bool = monitor.locked {
             ready.append(c)
-            monitor.broadcast()
+            let waiting = ready.count - head
+            if idle >= waiting {
+                monitor.broadcast()
+                return false
+            }
+            guard workers < maxWorkers else { return false }
+            workers += 1
+            return true
+        }
+        if spawn { startWorker() }
+    }
+
+    private func startWorker() {
+        var tid = pthread_t()
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+        let ctx = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(&tid, &attr, { ctx in
+            let pool = Unmanaged<DeliveryPool>.fromOpaque(ctx!).takeRetainedValue()
+            pool.work()
+            return nil
+        }, ctx)
+        pthread_attr_destroy(&attr)
+        if rc != 0 {
+            Unmanaged<DeliveryPool>.fromOpaque(ctx).release()
+            monitor.locked { workers -= 1 }
         }
     }
 
     private func work() {
         while true {
-            let c: Call = monitor.locked {
-                while head == ready.count { monitor.wait(until: nil) }
+            let next: Call? = monitor.locked {
+                idle += 1
+                defer { idle -= 1 }
+                while head == ready.count {
+                    let deadline = monotonicNow() + Self.idleExit
+                    monitor.wait(until: deadline)
+                    if head == ready.count && monotonicNow() >= deadline && workers > minWorkers {
+                        workers -= 1
+                        return nil
+                    }
+                }
                 let c = ready[head]
                 head += 1
                 if head > 64 && head * 2 > ready.count {
@@ -45,6 +76,7 @@ final class DeliveryPool: @unchecked Sendable {
                 }
                 return c
             }
+            guard let c = next else { return }
             c.drain()
         }
     }

@@ -46,7 +46,8 @@ struct AnyLLMError: Error, Sendable {
         if let a = attempts { o["attempts"] = .int(a) }
         if let pe = providerError { o["provider_error"] = redactor.clean(pe) }
         for (k, v) in extra { o[k] = redactor.clean(v) }
-        if let p = partial { o["partial"] = p }
+        // The partial result is text the model wrote; it can echo a key the user put in a prompt.
+        if let p = partial { o["partial"] = redactor.clean(p) }
         return .object(JSONObject([("error", .object(o))]))
     }
 }

@@ -111,6 +111,15 @@ final class Engine: @unchecked Sendable {
             if now >= nextReadCheck {
                 nextReadCheck = now + Self.readCheckInterval
                 for (easy, t) in active where now - t.lastActivity >= t.options.readTimeout {
+                    // The read clock starts when the request starts going out: a transfer still
+                    // queued for a connection (max_connections_per_host) or still connecting is
+                    // governed by the connect and total timeouts instead.
+                    var pretransfer = 0.0
+                    _ = ccurl_getinfo_double(easy, CURLINFO_PRETRANSFER_TIME, &pretransfer)
+                    if pretransfer == 0 {
+                        t.lastActivity = now
+                        continue
+                    }
                     active.removeValue(forKey: easy)
                     curl_multi_remove_handle(multi, easy)
                     t.complete(.failure(.timeout(kind: "read", seconds: t.options.readTimeout)))
