@@ -202,11 +202,7 @@ struct AnthropicMessages: WireProtocol {
 
     func decodeResponse(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> JSON {
         let provider = request.provider.name
-        guard let v = try? JSONReader.parse(body), v.object != nil else {
-            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer is not valid JSON", provider: provider)
-            e.providerError = .string(ErrorMapping.truncatedText(body))
-            throw e
-        }
+        let v = try ErrorMapping.parseProviderJSON(body, "answer", provider: provider)
         if v["type"]?.string == "error" { throw Self.mapErrorObject(v, provider: provider) }
         guard let blocks = v["content"]?.array else {
             var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer has no \"content\"", provider: provider)
@@ -316,11 +312,7 @@ final class AnthropicStreamDecoder: ChunkEmitter, StreamDecoder {
     }
 
     private func handle(_ ev: SSEEvent, _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
-        guard let v = try? JSONReader.parse(ev.data) else {
-            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider sent a stream event that is not valid JSON", provider: provider)
-            e.providerError = .string(ErrorMapping.truncatedText(ev.data))
-            throw e
-        }
+        let v = try ErrorMapping.parseProviderJSON(ev.data, "stream event", provider: provider)
         let type = v["type"]?.string ?? ev.event ?? ""
         switch type {
         case "message_start":

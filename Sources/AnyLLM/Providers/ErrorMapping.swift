@@ -51,6 +51,24 @@ enum ErrorMapping {
         return e
     }
 
+    /// Parses what a provider sent (a body or a stream event); anything unreadable is a provider
+    /// error that carries the bytes. `what` names it in the message ("answer", "stream event").
+    static func parseProviderJSON(_ bytes: [UInt8], _ what: String, provider: String,
+                                  objectOnly: Bool = true) throws(AnyLLMError) -> JSON {
+        let v: JSON
+        do { v = try JSONReader.parse(bytes) } catch {
+            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's \(what) is not valid JSON (\(error))", provider: provider)
+            e.providerError = .string(truncatedText(bytes))
+            throw e
+        }
+        if objectOnly && v.object == nil {
+            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's \(what) is not a JSON object", provider: provider)
+            e.providerError = .string(truncatedText(bytes))
+            throw e
+        }
+        return v
+    }
+
     static func extractMessage(_ v: JSON) -> String? {
         if let e = v["error"] {
             if let s = e.string { return s }

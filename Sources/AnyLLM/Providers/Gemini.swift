@@ -221,11 +221,7 @@ struct Gemini: WireProtocol {
 
     func decodeResponse(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> JSON {
         let provider = request.provider.name
-        guard var v = try? JSONReader.parse(body) else {
-            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer is not valid JSON", provider: provider)
-            e.providerError = .string(ErrorMapping.truncatedText(body))
-            throw e
-        }
+        var v = try ErrorMapping.parseProviderJSON(body, "answer", provider: provider, objectOnly: false)
         if let first = v.array?.first { v = first }  // a streamed-array body given to a non-stream call
         if v["error"] != nil { throw Self.mapError(v, status: nil, provider: provider) }
         var choices: [JSON] = []
@@ -350,11 +346,7 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
     }
 
     private func handle(_ data: [UInt8], _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
-        guard let v = try? JSONReader.parse(data) else {
-            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider sent a stream event that is not valid JSON", provider: provider)
-            e.providerError = .string(ErrorMapping.truncatedText(data))
-            throw e
-        }
+        let v = try ErrorMapping.parseProviderJSON(data, "stream event", provider: provider)
         if v["error"] != nil { throw Gemini.mapError(v, status: nil, provider: provider) }
         if let id = v["responseId"]?.string { self.id = id }
         if let m = v["modelVersion"]?.string { self.model = m }

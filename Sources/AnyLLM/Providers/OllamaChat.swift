@@ -101,11 +101,7 @@ struct OllamaChat: WireProtocol {
 
     func decodeResponse(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> JSON {
         let provider = request.provider.name
-        guard let v = try? JSONReader.parse(body), v.object != nil else {
-            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer is not valid JSON", provider: provider)
-            e.providerError = .string(ErrorMapping.truncatedText(body))
-            throw e
-        }
+        let v = try ErrorMapping.parseProviderJSON(body, "answer", provider: provider)
         if v["error"] != nil { throw ErrorMapping.fromErrorObject(v, provider: provider) }
         guard let m = v["message"] else {
             var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer has no \"message\"", provider: provider)
@@ -164,11 +160,7 @@ final class OllamaStreamDecoder: ChunkEmitter, StreamDecoder {
     }
 
     private func handle(_ line: [UInt8], _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
-        guard let v = try? JSONReader.parse(line), v.object != nil else {
-            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider sent a stream line that is not a JSON object", provider: provider)
-            e.providerError = .string(ErrorMapping.truncatedText(line))
-            throw e
-        }
+        let v = try ErrorMapping.parseProviderJSON(line, "stream line", provider: provider)
         if v["error"] != nil { throw ErrorMapping.fromErrorObject(v, provider: provider) }
         if let m = v["model"]?.string { model = m }
         let m = v["message"]

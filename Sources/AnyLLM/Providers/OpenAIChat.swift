@@ -74,15 +74,8 @@ struct OpenAIChat: WireProtocol {
 
     private func decode(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> (json: JSON, changed: Bool) {
         let provider = request.provider.name
-        let v: JSON
-        do { v = try JSONReader.parse(body) } catch {
-            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer is not valid JSON (\(error))", provider: provider)
-            e.providerError = .string(ErrorMapping.truncatedText(body))
-            throw e
-        }
-        guard var o = v.object else {
-            throw AnyLLMError(ANYLLM_E_PROVIDER, "the provider's answer is not a JSON object", provider: provider)
-        }
+        let v = try ErrorMapping.parseProviderJSON(body, "answer", provider: provider)
+        var o = v.object!
         if o["error"].map({ !$0.isNull }) ?? false, o["choices"] == nil {
             throw ErrorMapping.fromErrorObject(v, provider: provider)
         }
@@ -202,16 +195,8 @@ final class OpenAISSEDecoder: StreamDecoder {
             isComplete = true
             return
         }
-        let v: JSON
-        do { v = try JSONReader.parse(data) } catch {
-            var e = AnyLLMError(ANYLLM_E_PROVIDER, "the provider sent a stream event that is not valid JSON (\(error))",
-                                provider: provider)
-            e.providerError = .string(ErrorMapping.truncatedText(data))
-            throw e
-        }
-        guard var o = v.object else {
-            throw AnyLLMError(ANYLLM_E_PROVIDER, "the provider sent a stream event that is not a JSON object", provider: provider)
-        }
+        let v = try ErrorMapping.parseProviderJSON(data, "stream event", provider: provider)
+        var o = v.object!
         if let err = o["error"], !err.isNull {
             throw ErrorMapping.fromErrorObject(v, provider: provider)
         }
