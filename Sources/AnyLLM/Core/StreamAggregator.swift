@@ -8,6 +8,8 @@ struct StreamAggregator: Sendable {
         var type: String?
         var name: String = ""
         var arguments: String = ""
+        /// Provider data that must travel back with the call (Gemini's thought signature).
+        var extra: JSON?
     }
 
     struct ChoiceAcc: Sendable {
@@ -97,9 +99,11 @@ struct StreamAggregator: Sendable {
             t.type = d["type"]?.string
             t.name = fn?["name"]?.string ?? ""
             t.arguments = fragment
+            t.extra = d["extra_content"]
             calls.append(t)
             return
         }
+        if let x = d["extra_content"], !x.isNull { calls[i].extra = x }
         if let nid = newID, !nid.isEmpty, calls[i].id == nid, !fragment.isEmpty,
            Self.isCompleteObject(calls[i].arguments), Self.isCompleteObject(fragment) {
             calls[i].arguments = fragment
@@ -136,14 +140,16 @@ struct StreamAggregator: Sendable {
             if let r = c.refusal { m["refusal"] = .string(r) }
             if !c.toolCalls.isEmpty {
                 m["tool_calls"] = .array(c.toolCalls.sorted { $0.index < $1.index }.map { t in
-                    .object(JSONObject([
+                    var o = JSONObject([
                         ("id", .string(t.id ?? "")),
                         ("type", .string(t.type ?? "function")),
                         ("function", .object(JSONObject([
                             ("name", .string(t.name)),
                             ("arguments", .string(t.arguments.isEmpty ? "{}" : t.arguments)),
                         ]))),
-                    ]))
+                    ])
+                    if let x = t.extra { o["extra_content"] = x }
+                    return .object(o)
                 })
             }
             var ch = JSONObject()

@@ -302,12 +302,14 @@ struct Gemini: WireProtocol {
 /// apart by the first byte. There is no end marker: a candidate's finishReason ends the stream,
 /// and usage (repeated in every event) is sent once, in a last chunk, when the body ends.
 final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
-    private enum Mode { case undecided, sse, array }
+    /// SSE (alt=sse), a streamed JSON array, or one JSON object (a gateway that ignored streaming).
+    private enum Mode { case undecided, sse, array, single }
     private var mode = Mode.undecided
     private var sse = SSEDecoder()
     private var array = JSONArrayStream()
     private var events: [SSEEvent] = []
     private var elements: [[UInt8]] = []
+    private var single: [UInt8] = []
     private var usage: JSON?
     private var sawFinish = false
     private var toolCount: [Int: Int] = [:]
@@ -320,14 +322,19 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
     func feed(_ bytes: UnsafeRawBufferPointer, emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
         if mode == .undecided {
             guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return }
-            mode = first == UInt8(ascii: "[") ? .array : .sse
+            mode = first == UInt8(ascii: "[") ? .array : first == UInt8(ascii: "{") ? .single : .sse
         }
-        if mode == .sse { sse.feed(bytes, into: &events) } else { array.feed(bytes, into: &elements) }
+        switch mode {
+        case .sse: sse.feed(bytes, into: &events)
+        case .array: array.feed(bytes, into: &elements)
+        default: single.append(contentsOf: bytes)
+        }
         try drain(emit)
     }
 
     func finish(emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
         if mode == .sse { sse.finish(into: &events) }
+        if mode == .single { elements.append(single) }
         try drain(emit)
         if mode == .array && array.truncated {
             throw AnyLLMError(ANYLLM_E_CONNECTION, "the stream ended inside its JSON array", provider: provider)

@@ -29,7 +29,17 @@ struct OllamaChat: WireProtocol {
         if let v = req.params["frequency_penalty"] { options["frequency_penalty"] = v }
         if let v = req.extras["top_k"] { options["top_k"] = v }
         if !options.isEmpty { body["options"] = .object(options) }
-        if let tools = req.params["tools"]?.array, !tools.isEmpty { body["tools"] = .array(tools) }
+        if var tools = req.params["tools"]?.array, !tools.isEmpty {
+            // Ollama has no tool_choice: "none" sends no tools, a named tool sends only that one;
+            // "required" cannot be enforced and sends the tools as for "auto".
+            switch req.params["tool_choice"] {
+            case .string("none")?: tools = []
+            case let tc?:
+                if let name = tc["function"]?["name"]?.string { tools = tools.filter { $0["function"]?["name"]?.string == name } }
+            case nil: break
+            }
+            if !tools.isEmpty { body["tools"] = .array(tools) }
+        }
         if let rf = req.params["response_format"] {
             switch rf["type"]?.string {
             case "json_object"?: body["format"] = .string("json")
