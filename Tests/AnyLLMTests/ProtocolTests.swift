@@ -139,3 +139,17 @@ import Testing
         #expect(body["messages"]?.array?[1]["content"] == .string("a"))
     }
 }
+
+@Suite struct PassThrough {
+    /// A body that needs no normalisation comes back byte for byte, also through `any WireProtocol`.
+    @Test func unchangedOpenAIBodyIsReturnedAsReceived() throws {
+        let body = Array(#"{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hi","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}   "#.utf8)
+        let proto: any WireProtocol = OpenAIChat()
+        let (_, bytes) = try proto.decodeResponseBytes(body, request: Fixtures.request(#"{"model":"openai:m","messages":"hi"}"#))
+        #expect(bytes == body)
+        let changed = Array(#"{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"A","reasoning_content":"R"}}]}"#.utf8)
+        let (_, out) = try proto.decodeResponseBytes(changed, request: Fixtures.request(#"{"model":"deepseek:m","messages":"hi"}"#))
+        #expect(out != changed)
+        #expect(String(decoding: out, as: UTF8.self).contains(#""reasoning":{"content":"R"}"#))
+    }
+}

@@ -12,6 +12,9 @@ protocol WireProtocol: Sendable {
     func encode(_ req: CompletionRequest, endpoint: Endpoint) throws(AnyLLMError) -> HTTPRequest
     /// A non-streamed 2xx body → OpenAI ChatCompletion.
     func decodeResponse(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> JSON
+    /// The same, with the bytes to return (a requirement, not only an extension method, so that
+    /// calls through `any WireProtocol` reach a protocol's own pass-through).
+    func decodeResponseBytes(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> (JSON, [UInt8])
     /// A fresh decoder for one streamed response body.
     func streamDecoder(for req: CompletionRequest) -> any StreamDecoder
     /// A non-2xx response → typed error.
