@@ -8,6 +8,8 @@ let package = Package(
     name: "anyllm",
     products: [
         .library(name: "anyllm", type: .dynamic, targets: ["AnyLLM"]),
+        // The `anyllm` command-line tool (CMake installs it as bin/anyllm).
+        .executable(name: "anyllm-cli", targets: ["anyllm-cli"]),
     ],
     targets: [
         // libcurl, imported through a system-library module map (Debian: libcurl4-openssl-dev).
@@ -28,6 +30,8 @@ let package = Package(
             ],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libanyllm.so"])]
         ),
+        // Uses only the public C ABI (the @c functions of AnyLLM) and the public C types.
+        .executableTarget(name: "anyllm-cli", dependencies: ["AnyLLM", "CAnyLLMTypes"], path: "Sources/anyllm-cli"),
         .testTarget(name: "AnyLLMTests", dependencies: ["AnyLLM"], path: "Tests/AnyLLMTests"),
     ]
 )

@@ -25,11 +25,11 @@ struct Options {
     var prompt: [String] = []
 }
 
-private struct OptionSpec {
+private struct OptionSpec: Sendable {
     let short: Character?
     let long: String
     let takesValue: Bool
-    let apply: (inout Options, String) throws(UsageError) -> Void
+    let apply: @Sendable (inout Options, String) throws(UsageError) -> Void
 }
 
 private func number(_ v: String, _ opt: String, min: Double? = nil, integer: Bool = false) throws(UsageError) -> JSONValue {

@@ -2,26 +2,13 @@
 // results, errors and the provider registry. Numbers keep their literal text, so a number the
 // user typed (`-t 0.70`) is sent exactly as typed; object members keep their order.
 
-enum JSONValue: Equatable {
+enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case number(String)
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
-
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
-        switch (a, b) {
-        case (.null, .null): return true
-        case let (.bool(x), .bool(y)): return x == y
-        case let (.number(x), .number(y)): return x == y
-        case let (.string(x), .string(y)): return x == y
-        case let (.array(x), .array(y)): return x == y
-        case let (.object(x), .object(y)):
-            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        default: return false
-        }
-    }
 
     subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
