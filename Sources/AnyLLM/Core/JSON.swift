@@ -25,7 +25,9 @@ struct JSONObject: Equatable, Sendable {
 
     subscript(key: String) -> JSON? {
         get {
-            for m in members where m.key == key { return m.value }
+            // Length first: for the short ASCII keys of JSON, a mismatch then costs no String compare.
+            let n = key.utf8.count
+            for m in members where m.key.utf8.count == n && m.key == key { return m.value }
             return nil
         }
         set {

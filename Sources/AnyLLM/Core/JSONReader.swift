@@ -81,6 +81,7 @@ private struct Parser {
         if depth > JSONReader.maxDepth { throw fail("JSON nested deeper than \(JSONReader.maxDepth) levels") }
         pos += 1
         var members: [(key: String, value: JSON)] = []
+        members.reserveCapacity(8)  // one allocation for a typical chunk object instead of growing 1→2→4→8
         skipSpace()
         if !atEnd && peek() == UInt8(ascii: "}") { pos += 1; return .object(JSONObject(members)) }
         while true {
@@ -108,6 +109,7 @@ private struct Parser {
         if depth > JSONReader.maxDepth { throw fail("JSON nested deeper than \(JSONReader.maxDepth) levels") }
         pos += 1
         var items: [JSON] = []
+        items.reserveCapacity(4)
         skipSpace()
         if !atEnd && peek() == UInt8(ascii: "]") { pos += 1; return .array(items) }
         while true {
@@ -156,17 +158,28 @@ private struct Parser {
     mutating func string() throws(JSONParseError) -> String {
         pos += 1
         let start = pos
-        while pos < buf.count {
-            let c = buf[pos]
-            if c == UInt8(ascii: "\"") {
-                let raw = UnsafeRawBufferPointer(rebasing: buf[start..<pos])
-                guard let s = makeString(raw) else { throw fail("invalid UTF-8 in string") }
-                pos += 1
-                return s
+        // Hot loop on a local pointer and index (not through self), up to the closing quote or
+        // the first escape.
+        if let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+            var p = pos
+            let end = buf.count
+            while p < end {
+                let c = base[p]
+                if c == UInt8(ascii: "\"") {
+                    pos = p
+                    let raw = UnsafeRawBufferPointer(rebasing: buf[start..<p])
+                    guard let s = makeString(raw) else { throw fail("invalid UTF-8 in string") }
+                    pos = p + 1
+                    return s
+                }
+                if c == UInt8(ascii: "\\") { break }
+                if c < 0x20 {
+                    pos = p
+                    throw fail("unescaped control character in string")
+                }
+                p += 1
             }
-            if c == UInt8(ascii: "\\") { break }
-            if c < 0x20 { throw fail("unescaped control character in string") }
-            pos += 1
+            pos = p
         }
         guard pos < buf.count else { throw fail("unterminated string") }
         // Slow path: there are escapes.

@@ -30,9 +30,10 @@ struct SSEDecoder: Sendable {
             skipLF = false
             if buf[0] == 0x0A { i = 1 }
         }
+        let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self)
         while i < n {
             var j = i
-            while j < n && buf[j] != 0x0A && buf[j] != 0x0D { j += 1 }
+            if let b = base { while j < n && b[j] != 0x0A && b[j] != 0x0D { j += 1 } }
             if j == n {
                 line.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[i..<n]))
                 return
