@@ -9,10 +9,18 @@ enum OpenAIShape {
 
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
-    /// `prefix` + `n` random alphanumerics (ids for calls the provider did not name).
+    /// `prefix` + `n` random alphanumerics (ids for calls the provider did not name). One random
+    /// 64-bit word gives ten characters: the system generator is a system call per word.
     static func randomID(_ prefix: String, _ n: Int = 24) -> String {
         var g = SystemRandomNumberGenerator()
-        return prefix + String((0..<n).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] })
+        var out = prefix
+        var word: UInt64 = 0
+        for i in 0..<n {
+            if i % 10 == 0 { word = g.next() }
+            out.append(alphabet[Int(word & 63) % alphabet.count])
+            word >>= 6
+        }
+        return out
     }
 
     static func usage(prompt: Int, completion: Int, total: Int? = nil, cached: Int? = nil,

@@ -28,12 +28,19 @@ final class Engine: @unchecked Sendable {
     private static let ownerCounter = Atomic<UInt64>(0)
     static func newOwnerID() -> UInt64 { ownerCounter.add(1, ordering: .relaxed).newValue }
 
+    /// Idle connections kept per client for reuse.
+    static let idleConnections = 256
+
     /// How often idle transfers are checked against their read timeout.
     static let readCheckInterval = 0.05
 
     init?(maxConnectionsPerHost: Int) {
         guard let m = curl_multi_init() else { return nil }
         multi = m
+        // Keep idle connections for reuse regardless of how few calls are in flight: curl's default
+        // cache size follows the number of handles added, so a caller with one call at a time
+        // reconnected thousands of times per benchmark run.
+        _ = ccurl_multi_setopt_long(m, CURLMOPT_MAXCONNECTS, Self.idleConnections)
         if maxConnectionsPerHost > 0 {
             _ = ccurl_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         }
