@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: Swift unit tests, the C tests (ctest: plain and under valgrind, header check), the
-# emulator's own tests, the Python binding and the Rust crate. Exits non-zero on any failure.
+# emulator's own tests, the real local model (Tests/localmodel: llama-server + Gemma 3 270M), the Python
+# binding and the Rust crate. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$HOME/.cargo/bin:$PATH"
@@ -14,8 +15,11 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2
 (cd build && ctest --output-on-failure -j2)
 
+echo "== local model: llama-server + Gemma 3 270M (the first run builds and caches it, about 6 minutes)"
+tools/local_model.sh build
+
 echo "== python tests"
-py_tests=(Tests/emulator_tests)
+py_tests=(Tests/emulator_tests Tests/localmodel)
 [ -d bindings/python/tests ] && py_tests+=(bindings/python/tests)
 ANYLLM_LIBRARY="$PWD/build/lib/libanyllm.so" python3 -m pytest -q "${py_tests[@]}"
 

@@ -84,7 +84,8 @@ enum ErrorMapping {
 
     static func isContextLength(_ s: String) -> Bool {
         ["context_length_exceeded", "maximum context length", "context length", "context window",
-         "too many tokens", "prompt is too long", "exceeds the maximum number of tokens", "reduce the length", "input is too long", "string_above_max_length"]
+         "too many tokens", "prompt is too long", "exceeds the maximum number of tokens",
+         "exceed_context_size", "exceeds the available context size", "reduce the length", "input is too long", "string_above_max_length"]
             .contains { s.contains($0) }
     }
 
