@@ -394,4 +394,24 @@ static inline json_t *tool_answer(nres *o, int i, const char *content) {
     return json_pack("{s:s, s:s, s:s}", "role", "tool", "tool_call_id", or_null(jstr(o->r.j, path)), "content", content);
 }
 
+/* The faults every protocol shares: the connection cut mid-stream (what was delivered is the partial) and
+ * mid-body, and a body or stream that is not JSON. */
+static inline void check_cuts_and_garbage(anyllm_client *client, const nproto *p, const char *provider) {
+    nres o;
+    for (int stream = 1; stream >= 0; stream--) {
+        json_t *req = nreq_err(p, "drop-after-3", stream);
+        nrun(client, req, &o, stream ? "drop-after-3 stream" : "drop-after-3");
+        expect_error_full(&o, ANYLLM_E_CONNECTION, 0, provider, false, -1, -1, stream ? "tok0 tok1 tok2 " : NULL);
+        nres_free(&o);
+        json_decref(req);
+    }
+    for (int stream = 0; stream < 2; stream++) {
+        json_t *req = nreq_err(p, "garbage", stream);
+        nrun(client, req, &o, stream ? "garbage stream" : "garbage");
+        expect_error_full(&o, ANYLLM_E_PROVIDER, 0, provider, true, -1, -1, NULL);
+        nres_free(&o);
+        json_decref(req);
+    }
+}
+
 #endif /* ANYLLM_TEST_NATIVE_UTIL_H */

@@ -433,24 +433,7 @@ static void test_errors(void) {
     nres_free(&o);
     json_decref(req);
 
-    req = nreq_err(&O, "drop-after-3", true);
-    nrun(g_client, req, &o, "drop-after-3 stream");
-    expect_error_full(&o, ANYLLM_E_CONNECTION, 0, "ollama", false, -1, -1, "tok0 tok1 tok2 ");
-    nres_free(&o);
-    json_decref(req);
-    req = nreq_err(&O, "drop-after-3", false);
-    nrun(g_client, req, &o, "drop-after-3");
-    expect_error_full(&o, ANYLLM_E_CONNECTION, 0, "ollama", false, -1, -1, NULL);
-    nres_free(&o);
-    json_decref(req);
-
-    for (int stream = 0; stream < 2; stream++) {
-        req = nreq_err(&O, "garbage", stream);
-        nrun(g_client, req, &o, stream ? "garbage stream" : "garbage");
-        expect_error_full(&o, ANYLLM_E_PROVIDER, 0, "ollama", true, -1, -1, NULL);
-        nres_free(&o);
-        json_decref(req);
-    }
+    check_cuts_and_garbage(g_client, &O, "ollama");
 }
 
 static void test_delivery(void) {
