@@ -414,4 +414,28 @@ static inline void check_cuts_and_garbage(anyllm_client *client, const nproto *p
     }
 }
 
+/* Delivery every protocol shares: UTF-8 split at every byte (streamed and not) decodes exactly, and a long
+ * stream arrives whole with its usage. */
+static inline void check_split_utf8_and_long(anyllm_client *client, const nproto *p) {
+    nres o;
+    for (int stream = 0; stream < 2; stream++) {
+        json_t *req = nreq(p, "split-utf8", stream);
+        nrun(client, req, &o, stream ? "split-utf8 stream" : "split-utf8");
+        expect_text(&o, SPLIT_UTF8, "stop");
+        nres_free(&o);
+        json_decref(req);
+    }
+    int n = scaled(400, 40);
+    char model[32];
+    snprintf(model, sizeof model, "long-%d", n);
+    char *want = tokens_text(n);
+    json_t *req = nreq(p, model, true);
+    nrun(client, req, &o, model);
+    expect_text(&o, want, "stop");
+    expect_usage(o.r.j, o.where, 2, n);
+    nres_free(&o);
+    json_decref(req);
+    free(want);
+}
+
 #endif /* ANYLLM_TEST_NATIVE_UTIL_H */

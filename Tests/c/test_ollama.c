@@ -438,26 +438,7 @@ static void test_errors(void) {
 
 static void test_delivery(void) {
     TEST("ollama: split UTF-8, long streams");
-    for (int stream = 0; stream < 2; stream++) {
-        json_t *req = nreq(&O, "split-utf8", stream);
-        nres o;
-        nrun(g_client, req, &o, stream ? "split-utf8 stream" : "split-utf8");
-        expect_text(&o, SPLIT_UTF8, "stop");
-        nres_free(&o);
-        json_decref(req);
-    }
-    int n = scaled(400, 40);
-    char model[32];
-    snprintf(model, sizeof model, "long-%d", n);
-    char *want = tokens_text(n);
-    json_t *req = nreq(&O, model, true);
-    nres o;
-    nrun(g_client, req, &o, model);
-    expect_text(&o, want, "stop");
-    expect_usage(o.r.j, o.where, 2, n);
-    nres_free(&o);
-    json_decref(req);
-    free(want);
+    check_split_utf8_and_long(g_client, &O);
 }
 
 int main(void) {
