@@ -26,7 +26,7 @@ final class CallDriver: @unchecked Sendable {
     func start(_ requestText: UnsafeRawBufferPointer, defaults: ClientOptions) {
         do {
             let r = try CompletionRequest.parse(requestText)
-            let endpoint = try CompletionRunner.resolveEndpoint(r)
+            let endpoint = try CallPolicy.resolveEndpoint(r)
             redactor = Redactor(secrets: [endpoint.apiKey].compactMap { $0 })
             call.redactor = redactor
             options = try defaults.merged(with: r.clientArgs, field: "client_args")
@@ -81,8 +81,8 @@ final class CallDriver: @unchecked Sendable {
                 fail(e, attempt: a)
                 return
             }
-            let wait = e.retryAfter ?? CompletionRunner.backoff(attempts)
-            if wait > CompletionRunner.maxRetryWait {
+            let wait = e.retryAfter ?? CallPolicy.backoff(attempts)
+            if wait > CallPolicy.maxRetryWait {
                 fail(e, attempt: a)
                 return
             }

@@ -24,6 +24,4 @@ extension anyllm_status {
         default: return "internal"
         }
     }
-
-    static let allCases: [anyllm_status] = (0...16).map { anyllm_status(rawValue: $0) }
 }

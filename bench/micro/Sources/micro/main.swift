@@ -190,7 +190,7 @@ for p in protos {
         let r = parsed(text)
         bench("request.encode/\(p.name)/\(label)", unit: "request", units: 1) {
             do {
-                let ep = try CompletionRunner.resolveEndpoint(r)
+                let ep = try CallPolicy.resolveEndpoint(r)
                 blackHole(try impl.encode(r, endpoint: ep))
             } catch { fatalError("\(error)") }
         }

@@ -1,55 +1,10 @@
 import CAnyLLMTypes
 
-/// What every call needs besides its driver: where to send it, and the retry policy.
-enum CompletionRunner {
-    /// Delivers one chunk to the caller; returns false to cancel.
-    typealias ChunkSink = ([UInt8], JSONObject) -> Bool
-
-    /// The largest non-streamed body we accept; a bigger one is a provider fault, not a completion.
-    static let maxBodyBytes = 256 << 20
-    /// A Retry-After longer than this is reported instead of waited for.
-    static let maxRetryWait = 60.0
-
-    static func resolveEndpoint(_ req: CompletionRequest) throws(AnyLLMError) -> Endpoint {
-        let p = req.provider
-        var base = req.apiBase
-        if base == nil, let be = p.baseEnv, let v = env(be) { base = v + p.baseEnvSuffix }
-        if base == nil { base = p.baseURL }
-        if base == nil, p.wire == .vertex { base = try Gemini.vertexBase(req) }
-        if var b = base, !b.hasPrefix("http://") && !b.hasPrefix("https://") {
-            b = "http://" + b  // OLLAMA_HOST is often "host:port"
-            base = b
-        }
-        guard let base else {
-            throw AnyLLMError(ANYLLM_E_INVALID_REQUEST,
-                              "provider \"\(p.name)\" has no default URL: pass \"api_base\" or set \(p.baseEnv ?? "its base URL variable")",
-                              provider: p.name, param: "api_base")
-        }
-        var key = req.apiKey
-        if key == nil, let ke = p.keyEnv { key = env(ke) }
-        if key == nil, let ke = p.altKeyEnv { key = env(ke) }
-        if key == nil && !p.keyOptional {
-            var e = AnyLLMError(ANYLLM_E_MISSING_API_KEY,
-                                "no API key for provider \"\(p.name)\": pass \"api_key\" or set \(p.keyEnv ?? "its key variable")",
-                                provider: p.name, param: "api_key")
-            if let ke = p.keyEnv { e.extra.append(("env_var", .string(ke))) }
-            throw e
-        }
-        return Endpoint(base: base, apiKey: key)
-    }
-
-    /// 0.5 s, 1 s, 2 s, … capped at 8 s, each with ±25 % jitter so that clients do not retry in step.
-    static func backoff(_ attempt: Int) -> Double {
-        let base = min(8.0, 0.5 * Double(1 << min(attempt - 1, 10)))
-        return base * Double.random(in: 0.75...1.25)
-    }
-}
-
 /// One HTTP attempt: collects the body or decodes the stream as it arrives.
 final class Attempt {
     let req: CompletionRequest
     let proto: any WireProtocol
-    let onChunk: CompletionRunner.ChunkSink?
+    let onChunk: CallPolicy.ChunkSink?
     var aggregator = StreamAggregator()
     private(set) var delivered = 0
     private var decoder: (any StreamDecoder)?
@@ -57,7 +12,7 @@ final class Attempt {
     private var streaming: Bool?
     private var lastStatus = 0
 
-    init(req: CompletionRequest, proto: any WireProtocol, onChunk: CompletionRunner.ChunkSink?) {
+    init(req: CompletionRequest, proto: any WireProtocol, onChunk: CallPolicy.ChunkSink?) {
         self.req = req
         self.proto = proto
         self.onChunk = onChunk
@@ -131,8 +86,8 @@ final class Attempt {
             }
             return nil
         }
-        if buffered.count + bytes.count > CompletionRunner.maxBodyBytes {
-            return AnyLLMError(ANYLLM_E_PROVIDER, "the response body is larger than \(CompletionRunner.maxBodyBytes >> 20) MiB",
+        if buffered.count + bytes.count > CallPolicy.maxBodyBytes {
+            return AnyLLMError(ANYLLM_E_PROVIDER, "the response body is larger than \(CallPolicy.maxBodyBytes >> 20) MiB",
                                httpStatus: lastStatus, provider: req.provider.name)
         }
         buffered.append(contentsOf: bytes)
