@@ -163,6 +163,8 @@ final class OpenAISSEDecoder: StreamDecoder {
     private let provider: String
     private(set) var isComplete = false
     private var sawFinishReason = false
+    /// Chunks read in full so far: the first always is (it carries id, model, role).
+    private var fullChunks = 0
 
     init(provider: String) { self.provider = provider }
 
@@ -195,6 +197,11 @@ final class OpenAISSEDecoder: StreamDecoder {
             isComplete = true
             return
         }
+        if fullChunks > 0, ev.event != "error", let skim = OpenAIChunkSkim.skim(data) {
+            try emit(DecodedChunk(skim: skim, bytes: data))
+            return
+        }
+        fullChunks += 1
         let v = try ErrorMapping.parseProviderJSON(data, "stream event", provider: provider)
         var o = v.object!
         if let err = o["error"], !err.isNull {

@@ -39,10 +39,23 @@ extension WireProtocol {
     func streamsBody(contentType: String) -> Bool { !contentType.contains("json") }
 }
 
-/// One decoded chunk: its JSON (for aggregation) and the exact bytes handed to the caller.
+/// One decoded chunk: its JSON (for aggregation) and the exact bytes handed to the caller. A
+/// skimmed chunk (a plain content delta passed on as received) has no tree, only `skim`.
 struct DecodedChunk {
     var json: JSONObject
     var bytes: [UInt8]
+    var skim: SkimmedDelta?
+
+    init(json: JSONObject, bytes: [UInt8]) {
+        self.json = json
+        self.bytes = bytes
+    }
+
+    init(skim: SkimmedDelta, bytes: [UInt8]) {
+        self.json = JSONObject()
+        self.bytes = bytes
+        self.skim = skim
+    }
 }
 
 /// Turns a streamed body, piece by piece, into ChatCompletionChunks.
