@@ -185,7 +185,7 @@ def chat(ex):
         shaped["tool_choice"] = "required"
     conv = openai_chat.conversation(shaped, model)
     effort = body.get("reasoning_effort")
-    if model.startswith("magistral") or effort == "high":
+    if model.startswith("magistral") or effort == "high":     # Magistral reasons natively, whatever the effort
         conv.reasoning = True
     elif effort == "none":
         conv.reasoning = False
