@@ -6,12 +6,13 @@ import Glibc
 /// encoding is mostly pass-through plus each provider's quirks; responses are normalised only
 /// where compatible servers differ (reasoning text fields).
 struct OpenAIChat: WireProtocol {
-    static let defaultAzureAPIVersion = "2024-10-21"
-    /// Request keys the protocol consumes instead of passing on.
+    /// Request keys the Azure URL styles consume instead of passing on.
     static let consumedExtras: Set<String> = ["api_version"]
 
     func encode(_ req: CompletionRequest, endpoint: Endpoint) throws(AnyLLMError) -> HTTPRequest {
         let p = req.provider
+        let q = p.quirks
+        try q.check(req)
         var base = endpoint.base
         while base.hasSuffix("/") { base.removeLast() }
         let url: String
@@ -19,8 +20,10 @@ struct OpenAIChat: WireProtocol {
         case .standard:
             url = base + "/chat/completions"
         case .azureDeployment:
-            let version = req.extras["api_version"]?.string ?? env("OPENAI_API_VERSION") ?? Self.defaultAzureAPIVersion
+            let version = p.urlStyle.apiVersion(req)
             url = "\(base)/openai/deployments/\(percentEncodePath(req.model))/chat/completions?api-version=\(percentEncodePath(version))"
+        case .azureInference:
+            url = "\(base)/chat/completions?api-version=\(percentEncodePath(p.urlStyle.apiVersion(req)))"
         }
 
         var headers: [(String, String)] = [("Content-Type", "application/json"),
@@ -34,7 +37,7 @@ struct OpenAIChat: WireProtocol {
 
         var body = JSONObject()
         body["model"] = .string(req.model)
-        body["messages"] = .array(req.messages.map(Self.outgoingMessage))
+        body["messages"] = .array(req.messages.map { q.message(Self.outgoingMessage($0)) })
         if req.stream { body["stream"] = .bool(true) }
         for (k, v) in req.params.members {
             switch k {
@@ -46,7 +49,7 @@ struct OpenAIChat: WireProtocol {
             case "stream_options":
                 break  // merged below
             default:
-                body[k] = v
+                q.put(k, v, into: &body)
             }
         }
         if req.stream && p.acceptsStreamOptions {
@@ -56,9 +59,10 @@ struct OpenAIChat: WireProtocol {
             body["stream_options"] = .object(so)
         }
         if let e = req.reasoningEffort { body["reasoning_effort"] = .string(e) }
-        for (k, v) in req.extras.members where !(p.urlStyle == .azureDeployment && Self.consumedExtras.contains(k)) {
+        for (k, v) in req.extras.members where !(p.urlStyle.usesAPIVersion && Self.consumedExtras.contains(k)) {
             body[k] = v
         }
+        if !q.isEmpty { headers += q.headers(for: body) }
         return HTTPRequest(url: url, headers: headers, body: JSON.object(body).serialized)
     }
 
@@ -134,10 +138,10 @@ struct OpenAIChat: WireProtocol {
     }
 
     /// Compatible servers name reasoning text differently: `reasoning_content` (DeepSeek, vLLM,
-    /// llama.cpp) or `reasoning` as a string (OpenRouter, Groq). The result always carries
-    /// any-llm's `reasoning: {"content": …}`.
+    /// llama.cpp), `reasoning` as a string (OpenRouter, Groq), or thinking chunks in a content list
+    /// (Mistral; see ContentChunks.swift). The result always carries any-llm's `reasoning: {"content": …}`.
     static func normalizeReasoning(_ m: JSONObject) -> JSONObject {
-        var m = m
+        var m = ContentChunks.isChunkList(m["content"]) ? ContentChunks.flatten(m) : m
         if let r = m["reasoning_content"] {
             m["reasoning_content"] = nil
             if let s = r.string, m["reasoning"]?.object == nil {
@@ -151,7 +155,7 @@ struct OpenAIChat: WireProtocol {
     }
 
     static func needsReasoningNormalization(_ m: JSONObject) -> Bool {
-        m["reasoning_content"] != nil || m["reasoning"]?.string != nil
+        m["reasoning_content"] != nil || m["reasoning"]?.string != nil || ContentChunks.isChunkList(m["content"])
     }
 }
 

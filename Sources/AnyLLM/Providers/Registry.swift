@@ -15,6 +15,8 @@ enum URLStyle: Sendable {
     case standard
     /// `{base}/openai/deployments/{model}/chat/completions?api-version=…` (Azure OpenAI)
     case azureDeployment
+    /// `{base}/chat/completions?api-version=…` (Azure AI model inference: the model travels in the body)
+    case azureInference
 }
 
 /// How the API key travels.
@@ -46,11 +48,14 @@ struct ProviderInfo: Sendable {
     let maxTokensField: String
     /// Some OpenAI-compatible APIs reject `stream_options` (they report usage without it).
     let acceptsStreamOptions: Bool
+    /// How the provider's request differs from OpenAI's beyond the fields above (renamed parameters,
+    /// refused ones, tool_choice spellings, roles): see OpenAIQuirks.swift.
+    let quirks: OpenAIQuirks
 
     init(_ name: String, base: String?, key: String?, altKey: String? = nil, keyOptional: Bool = false,
          baseEnv: String? = nil, baseEnvSuffix: String = "", auth: AuthStyle = .bearer,
          url: URLStyle = .standard, maxTokensField: String = "max_tokens", streamOptions: Bool = true,
-         wire: WireProtocolKind = .openAIChat) {
+         quirks: OpenAIQuirks = .none, wire: WireProtocolKind = .openAIChat) {
         self.name = name
         self.wire = wire
         self.baseURL = base
@@ -63,6 +68,7 @@ struct ProviderInfo: Sendable {
         self.urlStyle = url
         self.maxTokensField = maxTokensField
         self.acceptsStreamOptions = streamOptions
+        self.quirks = quirks
     }
 }
 
@@ -72,7 +78,11 @@ enum Registry {
               baseEnv: "OPENAI_BASE_URL", maxTokensField: "max_completion_tokens"),
         .init("azureopenai", base: nil, key: "AZURE_OPENAI_API_KEY", baseEnv: "AZURE_OPENAI_ENDPOINT",
               auth: .header("api-key"), url: .azureDeployment, maxTokensField: "max_completion_tokens"),
-        .init("mistral", base: "https://api.mistral.ai/v1", key: "MISTRAL_API_KEY", streamOptions: false),
+        // Azure AI model inference (Foundry models, serverless endpoints): no default URL.
+        .init("azure", base: nil, key: "AZURE_API_KEY", baseEnv: "AZURE_AI_CHAT_ENDPOINT", auth: .header("api-key"),
+              url: .azureInference, streamOptions: false, quirks: .azureInference),
+        .init("mistral", base: "https://api.mistral.ai/v1", key: "MISTRAL_API_KEY", streamOptions: false,
+              quirks: .mistral),
         .init("groq", base: "https://api.groq.com/openai/v1", key: "GROQ_API_KEY"),
         .init("deepseek", base: "https://api.deepseek.com", key: "DEEPSEEK_API_KEY"),
         .init("xai", base: "https://api.x.ai/v1", key: "XAI_API_KEY"),

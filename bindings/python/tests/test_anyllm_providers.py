@@ -9,12 +9,14 @@ import anyllm
 from anyllm import completion
 from anyllm_testlib import KEY
 
-PROVIDERS = ["openai", "anthropic", "gemini", "ollama"]
+PROVIDERS = ["openai", "anthropic", "gemini", "ollama", "mistral", "azure"]
+# Where the emulator serves each provider (Mistral under a prefix, Azure AI inference as a Foundry resource).
+BASES = {"openai": "/v1", "mistral": "/mistral/v1", "azure": "/models"}
 
 
 @pytest.fixture(params=PROVIDERS)
 def pkw(request, emu):
-    base = emu + "/v1" if request.param == "openai" else emu
+    base = emu + BASES.get(request.param, "")
     return {"provider": request.param, "api_base": base, "api_key": KEY, "client_args": {"max_retries": 0}}
 
 
