@@ -146,6 +146,29 @@ import Testing
         #expect(String(decoding: sent[4], as: UTF8.self).contains(#""content":"wörld 👋""#))
     }
 
+    @Test func modelLengthBecomesLength() throws {
+        let req = Fixtures.request(#"{"model":"mistral:mistral-small-latest","messages":"hi","stream":true}"#)
+        let body = #"data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"a"},"finish_reason":null}]}"# + "\n\n"
+            + #"data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"model_length"}]}"# + "\n\ndata: [DONE]\n\n"
+        let out = Fixtures.stream(OpenAIChat().streamDecoder(for: req), Array(body.utf8), pieces: [5])
+        #expect(out.error == nil)
+        #expect(out.chunks.last?["choices"]?.array?.first?["finish_reason"] == .string("length"))
+        #expect(out.result["choices"]?.array?.first?["finish_reason"] == .string("length"))
+        let answer = #"{"id":"a","object":"chat.completion","model":"m","created":1,"choices":[{"index":0,"message":{"role":"assistant","content":"ab"},"finish_reason":"model_length"}]}"#
+        let j = try OpenAIChat().decodeResponse(Array(answer.utf8), request: req)
+        #expect(j["choices"]?.array?.first?["finish_reason"] == .string("length"))
+    }
+
+    @Test func errorObjectInsteadOfAChunkIsAnError() {
+        let req = Fixtures.request(#"{"model":"mistral:mistral-small-latest","messages":"hi","stream":true}"#)
+        let body = #"data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"par"},"finish_reason":null}]}"# + "\n\n"
+            + #"data: {"object":"error","message":"Service unavailable.","type":"service_unavailable","param":null,"code":"1000"}"# + "\n\n"
+        let out = Fixtures.stream(OpenAIChat().streamDecoder(for: req), Array(body.utf8), pieces: [])
+        #expect(out.error != nil)
+        #expect(out.error?.message.contains("Service unavailable") == true)
+        #expect(out.result["choices"]?.array?.first?["message"]?["content"] == .string("par"))
+    }
+
     // MARK: - Mistral's error bodies
 
     static func map(_ status: Int, _ body: String) -> AnyLLMError {

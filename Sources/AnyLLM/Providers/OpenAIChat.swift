@@ -91,8 +91,12 @@ struct OpenAIChat: WireProtocol {
         var changed = false
         let normalized: [JSON] = choices.map { c in
             guard var co = c.object, let m = co["message"]?.object else { return c }
+            if let f = Self.normalizedFinishReason(co["finish_reason"]) {
+                co["finish_reason"] = f
+                changed = true
+            }
             let n = Self.normalizeToolCalls(Self.normalizeReasoning(m))
-            if n == m { return c }
+            if n == m { return changed ? .object(co) : c }
             changed = true
             co["message"] = .object(n)
             return .object(co)
@@ -117,6 +121,16 @@ struct OpenAIChat: WireProtocol {
         guard var o = m.object, o["reasoning"]?.object != nil, o["role"]?.string == "assistant" else { return m }
         o["reasoning"] = nil
         return .object(o)
+    }
+
+    /// Finish reasons some compatible servers spell their own way → OpenAI's (nil: already fine).
+    /// Mistral ends a reply cut by the model's context window with `model_length`.
+    static func normalizedFinishReason(_ f: JSON?) -> JSON? {
+        guard let s = f?.string else { return nil }
+        switch s {
+        case "model_length": return .string("length")
+        default: return nil
+        }
     }
 
     /// Tool-call arguments are a JSON string in OpenAI's shape; some compatible servers send null
@@ -211,7 +225,8 @@ final class OpenAISSEDecoder: StreamDecoder {
         if let err = o["error"], !err.isNull {
             throw ErrorMapping.fromErrorObject(v, provider: provider)
         }
-        if ev.event == "error" {
+        if ev.event == "error" || (o["object"]?.string == "error" && o["choices"] == nil) {
+            // An error event, or an error object in place of a chunk (Mistral's `"object": "error"`).
             throw ErrorMapping.fromErrorObject(.object(JSONObject([("error", v)])), provider: provider)
         }
         var modified = false
@@ -220,6 +235,11 @@ final class OpenAISSEDecoder: StreamDecoder {
             for (i, c) in choices.enumerated() {
                 guard var co = c.object else { continue }
                 if let f = co["finish_reason"], !f.isNull { sawFinishReason = true }
+                if let f = OpenAIChat.normalizedFinishReason(co["finish_reason"]) {
+                    co["finish_reason"] = f
+                    out[i] = .object(co)
+                    modified = true
+                }
                 if let d = co["delta"]?.object, OpenAIChat.needsReasoningNormalization(d) {
                     co["delta"] = .object(OpenAIChat.normalizeReasoning(d))
                     out[i] = .object(co)
