@@ -61,7 +61,7 @@ static void test_echo(void) {
 }
 
 static void test_api_base_forms(void) {
-    TEST("cohere: api_base with /v2, /v1 or a trailing slash");
+    TEST("cohere: api_base with /v2, /v1 or a trailing slash; CO_API_URL");
     const char *suffixes[] = {"/v2", "/v1/", "/"};
     for (int i = 0; i < 3; i++) {
         json_t *req = nreq(&P, "echo", false);
@@ -78,6 +78,19 @@ static void test_api_base_forms(void) {
         json_decref(sent);
         nres_free(&o);
         json_decref(req);
+    }
+
+    /* CO_API_URL, the Cohere SDK's base URL variable, when the request has no api_base */
+    if (!getenv("CO_API_URL")) {
+        setenv("CO_API_URL", g_emu.url, 1);
+        json_t *req = nreq(&P, "echo", true);
+        json_object_del(req, "api_base");
+        nres o;
+        nrun(g_client, req, &o, "base from CO_API_URL");
+        expect_text(&o, "You said: Hello there", "stop");
+        nres_free(&o);
+        json_decref(req);
+        unsetenv("CO_API_URL");
     }
 }
 

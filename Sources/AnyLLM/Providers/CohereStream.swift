@@ -79,7 +79,7 @@ final class CohereStreamDecoder: ChunkEmitter, StreamDecoder {
             let c = msg?["content"]
             if let t = c?["thinking"]?.string {
                 try reasoning(t, emit)
-            } else if let t = c?["text"]?.string, !t.isEmpty || type == "content-delta" {
+            } else if let t = c?["text"]?.string, !t.isEmpty {
                 try send(JSONObject([("content", .string(t))]), emit)
             }
         case "tool-plan-delta":

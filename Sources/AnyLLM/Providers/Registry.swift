@@ -103,7 +103,8 @@ enum Registry {
         .init("vertexai", base: nil, key: "GOOGLE_CLOUD_ACCESS_TOKEN", wire: .vertex),
         .init("ollama", base: "http://127.0.0.1:11434", key: "OLLAMA_API_KEY", keyOptional: true,
               baseEnv: "OLLAMA_HOST", wire: .ollama),
-        .init("cohere", base: "https://api.cohere.com", key: "COHERE_API_KEY", altKey: "CO_API_KEY", wire: .cohere),
+        .init("cohere", base: "https://api.cohere.com", key: "COHERE_API_KEY", altKey: "CO_API_KEY", baseEnv: "CO_API_URL",
+              wire: .cohere),
         // Local servers: no key needed; one is sent when given.
         .init("lmstudio", base: "http://127.0.0.1:1234/v1", key: "LM_STUDIO_API_KEY", keyOptional: true,
               baseEnv: "LM_STUDIO_API_BASE"),
