@@ -7,6 +7,7 @@ enum WireProtocolKind: String, Sendable {
     case gemini = "gemini"
     case vertex = "vertexai"
     case ollama = "ollama"
+    case cohere = "cohere_chat"
 }
 
 /// How the chat-completions URL is formed from the base URL.
@@ -112,6 +113,8 @@ enum Registry {
         .init("vertexai", base: nil, key: "GOOGLE_CLOUD_ACCESS_TOKEN", wire: .vertex),
         .init("ollama", base: "http://127.0.0.1:11434", key: "OLLAMA_API_KEY", keyOptional: true,
               baseEnv: "OLLAMA_HOST", wire: .ollama),
+        .init("cohere", base: "https://api.cohere.com", key: "COHERE_API_KEY", altKey: "CO_API_KEY", baseEnv: "CO_API_URL",
+              wire: .cohere),
         // Local servers: no key needed; one is sent when given.
         .init("lmstudio", base: "http://127.0.0.1:1234/v1", key: "LM_STUDIO_API_KEY", keyOptional: true,
               baseEnv: "LM_STUDIO_API_BASE"),

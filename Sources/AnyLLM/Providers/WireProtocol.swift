@@ -75,6 +75,7 @@ enum Protocols {
         case .gemini: return Gemini(vertex: false)
         case .vertex: return Gemini(vertex: true)
         case .ollama: return OllamaChat()
+        case .cohere: return CohereChat()
         }
     }
 }
