@@ -36,6 +36,24 @@ import Testing
         #expect(Self.header(stream, "accept") == "application/vnd.amazon.eventstream")
     }
 
+    @Test func credentialsRegionAndRedaction() throws {
+        let r = Fixtures.request(#"{"model":"bedrock:m","messages":"hi","aws_region":"eu-west-3","aws_access_key_id":"AKIDX","aws_secret_access_key":"secret/abcdef123","aws_session_token":"token-abcdef123"}"#)
+        let ep = try CallPolicy.resolveEndpoint(r)
+        #expect(ep.base == "https://bedrock-runtime.eu-west-3.amazonaws.com")
+        #expect(ep.region == "eu-west-3")
+        #expect(ep.apiKey == nil && ep.aws?.accessKeyID == "AKIDX")
+        // The secret and the token are redacted from anything that leaves the library.
+        let red = Redactor(secrets: ep.secrets)
+        #expect(red.clean("echo secret/abcdef123 and token-abcdef123") == "echo [redacted] and [redacted]")
+        // api_key wins (the bearer form), api_base overrides the regional URL.
+        let b = try CallPolicy.resolveEndpoint(Fixtures.request(#"{"model":"bedrock:m","messages":"hi","api_key":"bedrock-api-key-1","api_base":"http://127.0.0.1:1","aws_access_key_id":"AKIDX","aws_secret_access_key":"s"}"#))
+        #expect(b.apiKey == "bedrock-api-key-1" && b.aws == nil && b.base == "http://127.0.0.1:1")
+        // Half a key pair is refused, naming the missing half.
+        #expect(throws: AnyLLMError.self) {
+            try CallPolicy.resolveEndpoint(Fixtures.request(#"{"model":"bedrock:m","messages":"hi","aws_access_key_id":"AKIDX"}"#))
+        }
+    }
+
     @Test func bearerForm() throws {
         let (http, _) = try Self.encode(#"{"model":"bedrock:m","messages":"hi"}"#,
                                         endpoint: Endpoint(base: "http://127.0.0.1:9/", apiKey: "bedrock-api-key-x", region: "us-east-1"))
