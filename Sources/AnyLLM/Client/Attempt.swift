@@ -24,7 +24,8 @@ final class Attempt {
         switch e.status {
         case ANYLLM_E_CONNECTION, ANYLLM_E_TIMEOUT: return true
         case ANYLLM_E_RATE_LIMIT: return true
-        case ANYLLM_E_PROVIDER: return (e.httpStatus ?? 0) >= 500
+        // 429 that is not a rate limit: a model still loading (Bedrock's ModelNotReadyException).
+        case ANYLLM_E_PROVIDER: return (e.httpStatus ?? 0) >= 500 || e.httpStatus == 429
         case ANYLLM_E_INVALID_REQUEST: return e.httpStatus == 409
         default: return false
         }

@@ -27,7 +27,7 @@ final class CallDriver: @unchecked Sendable {
         do {
             let r = try CompletionRequest.parse(requestText)
             let endpoint = try CallPolicy.resolveEndpoint(r)
-            redactor = Redactor(secrets: [endpoint.apiKey].compactMap { $0 })
+            redactor = Redactor(secrets: endpoint.secrets)
             call.redactor = redactor
             options = try defaults.merged(with: r.clientArgs, field: "client_args")
             let p = Protocols.implementation(r.provider.wire)

@@ -8,6 +8,7 @@ enum WireProtocolKind: String, Sendable {
     case vertex = "vertexai"
     case ollama = "ollama"
     case cohere = "cohere_chat"
+    case bedrock = "bedrock_converse"
 }
 
 /// How the chat-completions URL is formed from the base URL.
@@ -111,6 +112,10 @@ enum Registry {
               altKey: "GOOGLE_API_KEY", wire: .gemini),
         // Vertex AI: the base URL depends on the location, so it is built by the protocol (nil here).
         .init("vertexai", base: nil, key: "GOOGLE_CLOUD_ACCESS_TOKEN", wire: .vertex),
+        // Bedrock: the base URL depends on the region, and SigV4 credentials are an alternative to
+        // the key, so both are resolved by BedrockCredentials (the key here is the API-key form).
+        .init("bedrock", base: nil, key: "AWS_BEARER_TOKEN_BEDROCK", baseEnv: "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+              wire: .bedrock),
         .init("ollama", base: "http://127.0.0.1:11434", key: "OLLAMA_API_KEY", keyOptional: true,
               baseEnv: "OLLAMA_HOST", wire: .ollama),
         .init("cohere", base: "https://api.cohere.com", key: "COHERE_API_KEY", altKey: "CO_API_KEY", baseEnv: "CO_API_URL",

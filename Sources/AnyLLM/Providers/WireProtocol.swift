@@ -5,6 +5,13 @@
 struct Endpoint: Sendable {
     var base: String
     var apiKey: String?
+    /// AWS credentials for SigV4 signing (Bedrock), instead of an API key.
+    var aws: AWSCredentials? = nil
+    /// The AWS region (Bedrock): part of the signature's scope.
+    var region: String? = nil
+
+    /// Everything that must never appear in an error or a log.
+    var secrets: [String] { [apiKey, aws?.secretAccessKey, aws?.sessionToken].compactMap { $0 } }
 }
 
 protocol WireProtocol: Sendable {
@@ -76,6 +83,7 @@ enum Protocols {
         case .vertex: return Gemini(vertex: true)
         case .ollama: return OllamaChat()
         case .cohere: return CohereChat()
+        case .bedrock: return BedrockConverse()
         }
     }
 }
