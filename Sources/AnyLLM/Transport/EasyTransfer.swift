@@ -25,7 +25,7 @@ final class EasyTransfer {
     init?(_ req: HTTPRequest, options: ClientOptions, owner: UInt64, sink: @escaping Sink,
           completion: @escaping Completion) {
         _ = curlGlobal
-        guard let easy = curl_easy_init() else { return nil }
+        guard let easy = EasyPool.take() else { return nil }
         self.easy = easy
         self.owner = owner
         self.options = options
@@ -35,7 +35,7 @@ final class EasyTransfer {
     }
 
     deinit {
-        curl_easy_cleanup(easy)
+        EasyPool.put(easy)
         curl_slist_free_all(slist)
     }
 
