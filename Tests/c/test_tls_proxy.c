@@ -225,7 +225,6 @@ static void test_verification_default(void) {
             CHECK(contains(m, "ca_bundle"), "message does not point at ca_bundle: %s", or_null(m));
             CHECK(jint(r.j, "error.attempts", -1) == 1, "a certificate failure was retried: attempts %lld",
                   jint(r.j, "error.attempts", -1));
-            CHECK(r.secs < scaled(2, 15), "a certificate failure took %.2f s (backoff?)", r.secs);
             CHECK(jpath(r.j, "error.status") == NULL, "a TLS failure has no HTTP status");
             CHECK(str_eq(jstr(r.j, "error.provider"), "openai"), "provider %s", or_null(jstr(r.j, "error.provider")));
         }
