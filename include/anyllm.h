@@ -52,10 +52,17 @@ char *anyllm_providers(void);
  * Creates a client: a set of default transport options for the calls made through it.
  * options_json: NULL for the defaults, or a JSON object with any of "timeout" (total seconds per
  * attempt, default 600), "connect_timeout" (10), "read_timeout" (longest silence between received
- * bytes, 120), "max_retries" (2), "headers" (object of extra HTTP headers), "proxy", "ca_bundle",
- * "verify_tls" (true), "max_connections_per_host" (0 = no limit; more calls to one host wait for
- * a free connection). A call's "client_args" override these per call, except
+ * bytes, 120), "max_retries" (2), "headers" (object of extra HTTP headers), "proxy",
+ * "ca_bundle", "verify_tls" (true), "max_connections_per_host" (0 = no limit; more calls to one
+ * host wait for a free connection). A call's "client_args" override these per call, except
  * max_connections_per_host, which belongs to the client's connection pool.
+ * TLS: certificates are verified against the system CA store, or against "ca_bundle" (a PEM file)
+ * when given; a failure is ANYLLM_E_CONNECTION ("the server's certificate could not be verified").
+ * "verify_tls": false TURNS VERIFICATION OFF: anyone on the network path can then read and alter
+ * the traffic, API keys included. Only for local test servers; never in production.
+ * "proxy": "http://[user:password@]host:port"; without it libcurl reads https_proxy/HTTPS_PROXY,
+ * http_proxy (lower case only), all_proxy and no_proxy/NO_PROXY; "" turns proxies off. Proxy
+ * credentials are redacted from errors like API keys.
  * error_json: may be NULL; on failure *error_json receives an error JSON object that the caller
  * frees with anyllm_string_free (it is set to NULL on success).
  * Returns the client (free it with anyllm_client_free), or NULL when the options are invalid.

@@ -30,6 +30,8 @@ final class CallDriver: @unchecked Sendable {
             redactor = Redactor(secrets: endpoint.secrets)
             call.redactor = redactor
             options = try defaults.merged(with: r.clientArgs, field: "client_args")
+            redactor = Redactor(secrets: endpoint.secrets + ProxyCredentials.secrets(explicit: options.proxy))
+            call.redactor = redactor
             let p = Protocols.implementation(r.provider.wire)
             var h = try p.encode(r, endpoint: endpoint)
             for (k, v) in options.headers {

@@ -21,6 +21,8 @@ struct AnyLLMError: Error, Sendable {
     var attempts: Int?
     /// Extra structured detail, e.g. the list of known providers, or which timeout fired.
     var extra: [(key: String, value: JSON)] = []
+    /// Not worth retrying whatever the status says: the same request would fail the same way.
+    var permanent = false
 
     init(_ status: anyllm_status, _ message: String, httpStatus: Int? = nil, provider: String? = nil,
                 param: String? = nil) {
