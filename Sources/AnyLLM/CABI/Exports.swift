@@ -11,7 +11,9 @@ import Glibc
 }
 
 /// The provider registry as JSON: {"providers": [{"name", "protocol", "base_url", "base_url_env",
-/// "api_key_env", "api_key_required", "api_key_set"}, ...]}.
+/// "api_key_env", "api_key_required", "api_key_set"}, ...]}. api_key_set: the environment holds
+/// credentials the provider would use (its key variable or alternative one; for bedrock, also an
+/// AWS access key pair).
 /// Returns a new string: the caller frees it with anyllm_string_free. NULL only when out of memory.
 @c public func anyllm_providers() -> UnsafeMutablePointer<CChar>? {
     CABI.cString(Registry.json(environment: env).serialized)
