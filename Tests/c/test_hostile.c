@@ -315,8 +315,11 @@ enum { T_NULL = 1, T_BOOL = 2, T_INT = 4, T_REAL = 8, T_STR = 16, T_ARR = 32, T_
 typedef struct field {
     const char *path;   /* where the wrong value goes: a top-level key, or "client_args.X", "messages[0].X" */
     unsigned ok_types;  /* the JSON types the field takes (values of these types are not "wrong") */
+    const char *model;  /* the request's model when the field belongs to one provider (NULL: openai:gpt-4o-mini) */
 } field;
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers" /* model: NULL unless given */
 static const field FIELDS[] = {
     {"model", T_STR}, {"messages", T_STR | T_ARR}, {"provider", T_STR}, {"api_key", T_STR}, {"api_base", T_STR},
     {"tools", T_ARR}, {"tool_choice", T_STR | T_OBJ}, {"temperature", T_NUM}, {"top_p", T_NUM},
@@ -328,9 +331,17 @@ static const field FIELDS[] = {
     {"client_args.timeout", T_NUM}, {"client_args.connect_timeout", T_NUM}, {"client_args.read_timeout", T_NUM},
     {"client_args.max_retries", T_INT}, {"client_args.headers", T_OBJ}, {"client_args.proxy", T_STR},
     {"client_args.ca_bundle", T_STR}, {"client_args.verify_tls", T_BOOL},
+    {"client_args.max_connections_per_host", T_INT}, {"session_label", T_STR},
     {"messages[0]", T_OBJ}, {"messages[0].role", T_STR}, {"messages[0].content", T_STR | T_ARR},
     {"messages[0].name", T_STR},
+    /* provider-specific fields, on their provider */
+    {"aws_access_key_id", T_STR, "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"},
+    {"aws_secret_access_key", T_STR, "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"},
+    {"aws_session_token", T_STR, "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"},
+    {"aws_region", T_STR, "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"},
+    {"vertex_project", T_STR, "vertexai:gemini-2.5-flash"}, {"vertex_location", T_STR, "vertexai:gemini-2.5-flash"},
 };
+#pragma GCC diagnostic pop
 
 typedef struct wrong { unsigned type; const char *json; } wrong;
 static const wrong WRONG[] = {
@@ -365,8 +376,17 @@ static void test_wrong_types(void) {
             if (FIELDS[f].ok_types & WRONG[w].type) continue;
             /* api_base null = absent = the provider's real URL: nothing to learn, and no request may leave */
             if (WRONG[w].type == T_NULL && strcmp(FIELDS[f].path, "api_base") == 0) continue;
-            json_t *req = req_new("openai:gpt-4o-mini");
+            json_t *req = req_new(FIELDS[f].model ? FIELDS[f].model : "openai:gpt-4o-mini");
             req_client_arg(req, "max_retries", json_integer(0));
+            if (FIELDS[f].model) { /* a complete request for the provider, at the emulator's root */
+                json_object_set_new(req, "api_base", json_string(g_emu.url));
+                if (strncmp(FIELDS[f].model, "bedrock:", 8) == 0)
+                    json_object_set_new(req, "api_key", json_string("bedrock-api-key-hostile-0123456789"));
+                if (strncmp(FIELDS[f].model, "vertexai:", 9) == 0) {
+                    json_object_set_new(req, "vertex_project", json_string("anyllm-test-project"));
+                    json_object_set_new(req, "vertex_location", json_string("europe-west4"));
+                }
+            }
             json_error_t e;
             json_t *v = json_loads(WRONG[w].json, JSON_DECODE_ANY, &e);
             if (!v) v = json_null(); /* jansson refuses 1e400 and the 23-digit integer: send them raw below */
