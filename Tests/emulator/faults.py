@@ -94,7 +94,8 @@ def transport_fault(ex, plan):
             ex.send(status, b"", "text/plain")
         return True
     if plan.echo_key:
-        got = [ex.header(h) for h in ("Authorization", "api-key", "x-api-key", "x-goog-api-key")]
+        got = [ex.header(h) for h in ("Authorization", "api-key", "x-api-key", "x-goog-api-key",
+                                      "x-amz-security-token")]
         got += [ex.query.get(q) for q in ("key", "access_token")]
         got = [g for g in got if g]
         body = {"error": {"message": "Incorrect API key provided: %s." % " / ".join(got) if got else "No key provided.",
@@ -149,7 +150,7 @@ def send_truncated(ex, status, body, content_type, headers=()):
 
 
 def write_events(ex, events, *, piece_delay_ms=0, stall_ms=0, drop_after=None, interrupt_after=None,
-                 interrupt=b"", reset_after=None, truncate_after=None):
+                 interrupt=b"", reset_after=None, truncate_after=None, cut_mid_event=False):
     """Write a list of (bytes, tag) stream events with the plan's faults applied.
 
     tag is "head" (role/start events), "body" (content, reasoning, tool-call fragments: the pieces the faults
@@ -161,12 +162,16 @@ def write_events(ex, events, *, piece_delay_ms=0, stall_ms=0, drop_after=None, i
       reset_after     after this many body events, reset the connection (RST)
       truncate_after  after this many body events, write the next event with its JSON cut short, then end the
                       stream properly
+      cut_mid_event   a drop or reset first writes the first half of the next event (binary framings: the cut
+                      lands inside a frame, not between two)
     Returns False when the connection was cut on purpose.
     """
     seen = 0
     for i, (data, tag) in enumerate(events):
         if tag != "head":
             if reset_after is not None and (seen >= reset_after or tag == "tail"):
+                if cut_mid_event:
+                    ex.write(data[:len(data) // 2])
                 reset(ex, linger_s=0.2)
                 return False
             if truncate_after is not None and seen >= truncate_after:
@@ -176,6 +181,8 @@ def write_events(ex, events, *, piece_delay_ms=0, stall_ms=0, drop_after=None, i
                 return True
             # Reaching the tail also triggers the fault, so a short answer still never ends properly.
             if drop_after is not None and (seen >= drop_after or tag == "tail"):
+                if cut_mid_event:
+                    ex.write(data[:len(data) // 2])
                 abrupt_close(ex)
                 return False
             if interrupt_after is not None and (seen >= interrupt_after or tag == "tail"):
@@ -222,7 +229,7 @@ def send_body(ex, status, body, content_type, headers, plan):
     return ex.send(status, body, content_type, headers)
 
 
-def stream_with_faults(ex, events, plan, interrupt=b""):
+def stream_with_faults(ex, events, plan, interrupt=b"", cut_mid_event=False):
     """Write an already-started stream of (bytes, tag) events with every delivery fault of the plan applied:
     split-utf8 (one byte per write), slow, stall, drop-after, reset-after, trickle, truncated-json, bad-utf8 and
     error-event (`interrupt` after two pieces)."""
@@ -237,4 +244,5 @@ def stream_with_faults(ex, events, plan, interrupt=b""):
         return True
     return write_events(ex, events, piece_delay_ms=plan.piece_delay_ms, stall_ms=plan.stall_ms,
                         drop_after=plan.drop_after, interrupt_after=plan.error_event_after, interrupt=interrupt,
-                        reset_after=plan.reset_after, truncate_after=2 if plan.truncate_json else None)
+                        reset_after=plan.reset_after, truncate_after=2 if plan.truncate_json else None,
+                        cut_mid_event=cut_mid_event)
