@@ -1,6 +1,7 @@
 """The protocol-neutral transport faults (faults.transport_fault and the plan's delivery faults) on every protocol
 module, seen on the wire: reset before headers, reset mid-body, trickle, truncated JSON, invalid UTF-8, huge
-answers, error statuses without a JSON body, Retry-After in seconds, and the key-echoing 401."""
+answers, error statuses without a JSON body, Retry-After in seconds, and the key-echoing 401. Bedrock's binary
+event stream gets its own checks: content faults inside valid frames, cuts inside a frame."""
 
 import json
 import socket
@@ -10,10 +11,13 @@ import pytest
 
 from emu_client import KEY, RawResponse, decode_chunked, hostport
 
+import eventstream as es
 import faults
 
 # name -> (path for a model, extra headers, body for a model) for a streamed / non-streamed request
-PROTOCOLS = ["openai", "azure", "anthropic", "gemini-sse", "gemini-array", "vertex", "ollama"]
+PROTOCOLS = ["openai", "azure", "azure-ai", "mistral", "anthropic", "gemini-sse", "gemini-array", "vertex", "ollama",
+             "cohere", "cohere-jsonl", "bedrock"]
+BEDROCK_KEY = "bedrock-api-key-faults-0123456789"     # the bearer form the Bedrock module accepts
 
 
 def request_bytes(base, proto, model, stream):
@@ -26,6 +30,22 @@ def request_bytes(base, proto, model, stream):
         path = "/openai/deployments/%s/chat/completions?api-version=2024-10-21" % model
         body = {"messages": msgs, "stream": stream}
         headers.append("api-key: " + KEY)
+    elif proto == "azure-ai":
+        path, body = "/models/chat/completions?api-version=2024-05-01-preview", {"model": model, "messages": msgs,
+                                                                                 "stream": stream}
+        headers.append("api-key: " + KEY)
+    elif proto == "mistral":
+        path, body = "/mistral/v1/chat/completions", {"model": model, "messages": msgs, "stream": stream}
+        headers.append("Authorization: Bearer " + KEY)
+    elif proto.startswith("cohere"):
+        path, body = "/v2/chat", {"model": model, "messages": msgs, "stream": stream}
+        headers.append("Authorization: Bearer " + KEY)
+        if proto == "cohere":
+            headers.append("Accept: text/event-stream")
+    elif proto == "bedrock":
+        path = "/model/%s/%s" % (model, "converse-stream" if stream else "converse")
+        body = {"messages": [{"role": "user", "content": [{"text": "Hello there"}]}]}
+        headers.append("Authorization: Bearer " + BEDROCK_KEY)
     elif proto == "anthropic":
         path, body = "/v1/messages", {"model": model, "messages": msgs, "max_tokens": 1000, "stream": stream}
         headers += ["x-api-key: " + KEY, "anthropic-version: 2023-06-01"]
@@ -109,8 +129,10 @@ def test_trickle(base, proto, stream):
 
 def parse_all(proto, body):
     """Every JSON document of a body: a whole answer, SSE events, NDJSON lines, or one JSON array."""
+    if proto == "bedrock":
+        return [json.loads(payload) for _, payload in es.decode(body)]
     text = body.decode("utf-8")
-    if proto == "ollama":
+    if proto in ("ollama", "cohere-jsonl"):
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     if proto == "gemini-array":
         return json.loads(text)
@@ -178,7 +200,54 @@ def test_echo_key(base, proto):
     r, body = body_of(raw)
     assert r.status == 401
     msg = json.loads(body)["error"]["message"]
-    assert (KEY in msg) if proto != "ollama" else ("No key provided" in msg)
+    key = BEDROCK_KEY if proto == "bedrock" else KEY
+    assert (key in msg) if proto != "ollama" else ("No key provided" in msg)
+
+
+# ---- Bedrock's event stream --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("model", ["drop-after-3", "reset-after-3"])
+def test_bedrock_cut_inside_a_frame(base, model):
+    """A drop or reset lands inside a frame: whole frames up to the third content piece, then part of one."""
+    raw, reset, _ = exchange(base, "bedrock", model, True)
+    r, body = body_of(raw)
+    assert r.status == 200 and not r.complete and reset == (model == "reset-after-3")
+    with pytest.raises(es.Corrupt, match="truncated"):
+        es.decode(body)
+    whole, i = [], 0
+    while True:                                  # the frames before the cut are intact
+        try:
+            whole = es.decode(body[:len(body) - i])
+            break
+        except es.Corrupt:
+            i += 1
+    texts = [json.loads(p)["delta"]["text"] for h, p in whole if h[":event-type"] == "contentBlockDelta"]
+    assert "".join(texts) == "tok0 tok1 tok2 "
+
+
+@pytest.mark.parametrize("model", ["truncated-json", "bad-utf8"])
+def test_bedrock_content_faults_in_valid_frames(base, model):
+    """Both CRCs of every frame are right: only a payload's JSON (cut short) or UTF-8 is wrong."""
+    raw, _, _ = exchange(base, "bedrock", model, True)
+    r, body = body_of(raw)
+    assert r.status == 200 and r.complete
+    frames = es.decode(body)                     # raises on a bad CRC or a cut frame
+    bad = []
+    for _, payload in frames:
+        try:
+            json.loads(payload.decode("utf-8"))
+        except ValueError:                       # UnicodeDecodeError is a ValueError
+            bad.append(payload)
+    assert len(bad) == 1
+    if model == "truncated-json":
+        assert frames[-1][1] == bad[0]           # the stream ends after the cut payload
+    else:
+        assert faults.INVALID_UTF8 in bad[0]
+
+
+def test_bedrock_200_error_body(base):
+    raw, _, _ = exchange(base, "bedrock", "error-body-200", False)
+    r, body = body_of(raw)
+    assert r.status == 200 and "output" not in json.loads(body) and json.loads(body)["message"]
 
 
 def test_truncate_payload_keeps_framing():
