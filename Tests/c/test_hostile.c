@@ -447,12 +447,13 @@ static void test_wrong_types(void) {
 
 enum {
     A_VERSION, A_PROVIDERS, A_CLIENT_NEW_FREE, A_COMPLETION_SAME, A_COMPLETION_OTHER, A_START_WAIT_FREE, A_CANCEL_OWN,
-    A_WAIT_OWN, A_FREE_OWN, A_STRING_FREE, A_RETURN_NONZERO, A_COUNT
+    A_WAIT_OWN, A_FREE_OWN, A_CLIENT_FREE_OWN, A_STRING_FREE, A_RETURN_NONZERO, A_COUNT
 };
 static const char *ACTION_NAMES[A_COUNT] = {
     "anyllm_version", "anyllm_providers", "anyllm_client_new + client_free", "anyllm_completion on the same client",
     "anyllm_completion on another client", "completion_start + call_wait + call_free", "anyllm_call_cancel (own call)",
-    "anyllm_call_wait (own call)", "anyllm_call_free (own call)", "anyllm_string_free", "on_chunk returns non-zero",
+    "anyllm_call_wait (own call)", "anyllm_call_free (own call)", "anyllm_client_free (the call's own client)",
+    "anyllm_string_free", "on_chunk returns non-zero",
 };
 
 typedef struct reentry {
@@ -509,6 +510,7 @@ static void act(reentry *r) {
     case A_FREE_OWN:
         if (r->self) { anyllm_call_free(r->self); r->freed_self = true; }
         break;
+    case A_CLIENT_FREE_OWN: anyllm_client_free(r->client); break;
     case A_STRING_FREE: { char *p = anyllm_providers(); anyllm_string_free(p); anyllm_string_free(NULL); break; }
     default: break;
     }
@@ -548,17 +550,19 @@ static void test_reentry(void) {
             snprintf(what, sizeof what, "%s inside %s", ACTION_NAMES[a],
                      where == 0 ? "on_chunk of anyllm_completion" : where == 1 ? "on_chunk of a started call" : "on_done");
             watch(what, 30);
-            reentry r = {.action = a, .in_done = where == 2, .client = client};
+            /* freeing the call's own client needs a client of its own */
+            anyllm_client *own = a == A_CLIENT_FREE_OWN ? anyllm_client_new(NULL, NULL) : client;
+            reentry r = {.action = a, .in_done = where == 2, .client = own};
             anyllm_status st;
             if (where == 0) {
                 char *out = NULL;
-                st = anyllm_completion(client, text, re_chunk, &r, &out);
+                st = anyllm_completion(own, text, re_chunk, &r, &out);
                 check_output(st, out, out ? strlen(out) : 0, NULL, what);
                 anyllm_string_free(out);
             } else {
                 /* the handle is published before the call can deliver anything it would act on: slow-8-20's
                  * second chunk comes 20 ms after the first */
-                r.self = anyllm_completion_start(client, text, re_chunk, re_done, &r);
+                r.self = anyllm_completion_start(own, text, re_chunk, re_done, &r);
                 if (a == A_FREE_OWN) {
                     double end = now_s() + 20;
                     while (atomic_load(&r.dones) == 0 && now_s() < end) sleep_ms(2);
@@ -576,7 +580,8 @@ static void test_reentry(void) {
             CHECK(atomic_load(&r.acted) == 1 || a == A_RETURN_NONZERO, "%s: the callback acted %d times", what,
                   atomic_load(&r.acted));
             /* what the documentation promises for each */
-            bool cancels = (a == A_RETURN_NONZERO || a == A_CANCEL_OWN || a == A_FREE_OWN) && where != 2;
+            bool cancels = (a == A_RETURN_NONZERO || a == A_CANCEL_OWN || a == A_FREE_OWN || a == A_CLIENT_FREE_OWN) &&
+                           where != 2;
             if (a == A_FREE_OWN) CHECK(r.freed_self, "%s: call_free did not return", what);
             else if (cancels) CHECK(st == ANYLLM_E_CANCELLED, "%s: status %d, want CANCELLED", what, st);
             else CHECK(st == ANYLLM_OK, "%s: status %d, want OK", what, st);
