@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import traceback
@@ -106,8 +107,9 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one_request(self):
         try:
             super().handle_one_request()
-        except (ConnectionError, TimeoutError, socket.timeout):
-            self.close_connection = True    # the client went away; nothing to answer
+        except (ConnectionError, TimeoutError, socket.timeout, ssl.SSLError):
+            # The client went away, or (TLS) refused our certificate during the handshake: nothing to answer.
+            self.close_connection = True
 
     def _read_body(self):
         te = (self.headers.get("Transfer-Encoding") or "").lower()
@@ -230,7 +232,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)) or (
+        if isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError)) or (
                 isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.ECONNRESET, errno.EBADF, errno.ENOTCONN)):
             return                         # clients hanging up mid-answer are routine in fault tests
         super().handle_error(request, client_address)
@@ -253,12 +255,24 @@ def main(argv=None):
     ap.add_argument("--fixtures", default=fixtures.default_dir(), help="recorded fixtures folder for replay:NAME")
     ap.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin reaches EOF")
     ap.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    ap.add_argument("--tls-key", help="the certificate's PEM private key (default: in --tls-cert)")
     args = ap.parse_args(argv)
+    if args.tls_key and not args.tls_cert:
+        ap.error("--tls-key needs --tls-cert")
 
     server = EmulatorServer(("127.0.0.1", args.port), os.path.abspath(args.fixtures), args.verbose)
+    scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake runs on the connection's own thread (at its first read), not in accept(): a client
+        # that stalls or refuses the certificate must not hold up the other connections.
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        scheme = "https"
     # The handler goes in before the announcement: a parent may send SIGTERM as soon as it reads it.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    print("ANYLLM_EMULATOR http://127.0.0.1:%d" % server.server_address[1], flush=True)
+    print("ANYLLM_EMULATOR %s://127.0.0.1:%d" % (scheme, server.server_address[1]), flush=True)
     if not args.no_stdin_watch:
         threading.Thread(target=_watch_stdin, name="stdin-watch", daemon=True).start()
     try:

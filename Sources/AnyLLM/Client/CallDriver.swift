@@ -30,8 +30,9 @@ final class CallDriver: @unchecked Sendable {
             redactor = Redactor(secrets: endpoint.secrets)
             call.redactor = redactor
             options = try defaults.merged(with: r.clientArgs, field: "client_args")
-            // A credential can also come as a header (client options or client_args) or in the proxy URL.
-            redactor.add(Redactor.credentials(headers: options.headers, proxy: options.proxy))
+            redactor = Redactor(secrets: endpoint.secrets + ProxyCredentials.secrets(explicit: options.proxy))
+            // A credential can also come as an extra header (client options or client_args).
+            redactor.add(Redactor.credentials(headers: options.headers))
             call.redactor = redactor
             let p = Protocols.implementation(r.provider.wire)
             var h = try p.encode(r, endpoint: endpoint)

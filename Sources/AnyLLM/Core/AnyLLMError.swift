@@ -21,6 +21,8 @@ struct AnyLLMError: Error, Sendable {
     var attempts: Int?
     /// Extra structured detail, e.g. the list of known providers, or which timeout fired.
     var extra: [(key: String, value: JSON)] = []
+    /// Not worth retrying whatever the status says: the same request would fail the same way.
+    var permanent = false
 
     init(_ status: anyllm_status, _ message: String, httpStatus: Int? = nil, provider: String? = nil,
                 param: String? = nil) {
@@ -66,23 +68,15 @@ struct Redactor: Sendable {
         secrets += more.filter { $0.utf8.count >= 6 && !secrets.contains($0) }
     }
 
-    /// The credentials among extra HTTP headers (names with auth, key, token, secret or cookie in them: the
-    /// whole value, and the token after a "Bearer "/"Basic " scheme) and the password of a proxy URL.
-    static func credentials(headers: [(String, String)], proxy: String?) -> [String] {
+    /// The credentials among extra HTTP headers (names with auth, key, token, secret or cookie in them): the
+    /// whole value, and the token after a scheme such as "Bearer "/"Basic ". (Proxy URLs: ProxyCredentials.)
+    static func credentials(headers: [(String, String)]) -> [String] {
         var out: [String] = []
         for (name, value) in headers {
             let n = name.lowercased()
             guard ["auth", "key", "token", "secret", "cookie"].contains(where: { n.contains($0) }) else { continue }
             out.append(value)
             if let sp = value.firstIndex(of: " ") { out.append(String(value[value.index(after: sp)...]).trimmingSpaces()) }
-        }
-        // [scheme://]user:password@host[:port]: the password, between the userinfo's first ':' and the last '@'
-        if let p = proxy {
-            let parts = p.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-            let authority = parts.count == 3 && parts[1].isEmpty ? parts[2] : Substring(p)
-            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-                out.append(String(authority[authority.index(after: colon)..<at]))
-            }
         }
         return out
     }
