@@ -289,6 +289,7 @@ static anyllm_status mapped(const proto *p, int status, bool typed) {
     if (strcmp(p->provider, "cohere") == 0 && status == 499) return ANYLLM_E_PROVIDER;
     if (p->auth == AWS && status == 424 && typed) return ANYLLM_E_PROVIDER;
     switch (status) {
+    case 407: return ANYLLM_E_CONNECTION; /* only a proxy sends it (docs/reliability-tls.md) */
     case 401: return ANYLLM_E_AUTHENTICATION;
     case 402: return ANYLLM_E_INSUFFICIENT_FUNDS;
     case 403: return ANYLLM_E_PERMISSION;
@@ -321,9 +322,12 @@ static void test_statuses(void) {
                     result r;
                     char num[16];
                     snprintf(num, sizeof num, "HTTP %d", status);
-                    const char *msg[6] = {kind == 1 ? "upstream error" : kind == 2 ? num : NULL};
+                    const char *msg[6] = {status == 407 ? "proxy requires authentication"
+                                          : kind == 1   ? "upstream error"
+                                          : kind == 2   ? num
+                                                        : NULL};
                     run_case(w, req, stream, mapped(p, status, kind == 0), msg, status, NULL, "", &c, &r);
-                    if (kind == 0 && status != 404)  /* the provider's own JSON body is kept */
+                    if (kind == 0 && status != 404 && status != 407)  /* the provider's own JSON body is kept */
                         CHECK(json_is_object(jpath(r.j, "error.provider_error")) || status == 502 || status == 504,
                               "%s: provider_error is not the provider's JSON body", w);
                     collector_free(&c);
