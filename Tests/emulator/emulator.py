@@ -77,7 +77,11 @@ def _compile_routes():
 
 # ---- HTTP ---------------------------------------------------------------------------------------------------------
 class BadRequestBody(Exception):
-    pass
+    status = 400
+
+
+class BodyTooLarge(BadRequestBody):
+    status = 413        # what the providers' front ends answer to a body over their limit
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -125,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
                     return b"".join(parts)
                 total += size
                 if total > MAX_BODY:
-                    raise BadRequestBody("body too large")
+                    raise BodyTooLarge("the body is larger than %d MiB" % (MAX_BODY >> 20))
                 data = self.rfile.read(size)
                 if len(data) < size:
                     raise ConnectionResetError("eof in chunk")
@@ -138,7 +142,9 @@ class Handler(BaseHTTPRequestHandler):
             n = int(length)
         except ValueError:
             raise BadRequestBody("bad Content-Length")
-        if n < 0 or n > MAX_BODY:
+        if n > MAX_BODY:
+            raise BodyTooLarge("the body is larger than %d MiB" % (MAX_BODY >> 20))
+        if n < 0:
             raise BadRequestBody("bad Content-Length")
         data = self.rfile.read(n)               # BufferedReader.read(n) loops until n bytes or EOF
         if len(data) < n:
@@ -172,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
             except BadRequestBody as e:
                 self.close_connection = True    # framing is unknown now, so the connection cannot be reused
                 ex = Exchange(self, self.command, path, query, url.query, b"")
-                return ex.send_json(400, _json_error("Could not read the request body: %s." % e))
+                return ex.send_json(e.status, _json_error("Could not read the request body: %s." % e))
             if not (path.startswith("/_emulator/") or path == "/health"):
                 self._record(path, query, body)
             ex = Exchange(self, self.command, path, query, url.query, body)

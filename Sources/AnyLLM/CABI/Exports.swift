@@ -57,8 +57,10 @@ import Glibc
 }
 
 /// Frees a client: cancels its calls in flight and waits until they have ended (their on_done
-/// callbacks included). NULL is a no-op (the default client is never freed). Must not be called
-/// from inside a callback of one of the client's own calls.
+/// callbacks included). NULL is a no-op (the default client is never freed). From inside a
+/// callback of one of the client's own calls it cannot wait for that call: it cancels the calls
+/// and returns at once, and the client is released when its last call has ended (handles of
+/// started calls stay valid until anyllm_call_free). The client must not be used afterwards.
 @c public func anyllm_client_free(_ client: anyllm_client_handle?) {
     guard let client else { return }
     let c = Unmanaged<Client>.fromOpaque(UnsafeRawPointer(client))

@@ -16,6 +16,8 @@ final class Client: @unchecked Sendable {
     private var idleInline: [Engine] = []
     private var live: [ObjectIdentifier: Call] = [:]
     private var closing = false
+    /// close() ran inside a callback of one of the client's calls: the engines stop when the last call ends.
+    private var closeDeferred = false
 
     /// Idle inline engines kept (each holds its connections).
     static let maxIdleInline = 256
@@ -87,13 +89,18 @@ final class Client: @unchecked Sendable {
     }
 
     func leave(_ call: Call) {
-        monitor.locked {
+        let finishClose: Bool = monitor.locked {
             live[ObjectIdentifier(call)] = nil
             monitor.broadcast()
+            guard closeDeferred, live.isEmpty else { return false }
+            closeDeferred = false
+            return true
         }
+        if finishClose { stopEngines() }
     }
 
-    /// Cancels every call, waits until all have delivered their outcome, stops the engine.
+    /// Cancels every call, waits until all have delivered their outcome, stops the engine. From inside
+    /// a callback of one of its calls it cannot wait: it cancels them and returns (see anyllm_client_free).
     func close() {
         let calls: [Call] = monitor.locked {
             closing = true
@@ -102,9 +109,24 @@ final class Client: @unchecked Sendable {
         for c in calls { c.cancel() }
         // Nobody may be pulling a pulled call any more: drive each to its (cancelled) end here.
         for c in calls where c.pulled { _ = c.wait() }
-        monitor.locked {
-            while !live.isEmpty { monitor.wait(until: nil) }
+        // Freed from inside a callback of one of its own calls: waiting for that call would wait for
+        // ourselves. The calls are cancelled; the last one to end stops the engines (leave).
+        if calls.contains(where: { $0.isOnOwnThread }) {
+            let later: Bool = monitor.locked {
+                if live.isEmpty { return false }
+                closeDeferred = true
+                return true
+            }
+            if later { return }
+        } else {
+            monitor.locked {
+                while !live.isEmpty { monitor.wait(until: nil) }
+            }
         }
+        stopEngines()
+    }
+
+    private func stopEngines() {
         monitor.locked { engine }?.shutdown()
         // Engines still lent to blocking calls are shut down by those calls when they return.
         let idle: [Engine] = monitor.locked {

@@ -64,6 +64,23 @@ struct Redactor: Sendable {
         self.secrets = secrets.filter { $0.utf8.count >= 6 }
     }
 
+    mutating func add(_ more: [String]) {
+        secrets += more.filter { $0.utf8.count >= 6 && !secrets.contains($0) }
+    }
+
+    /// The credentials among extra HTTP headers (names with auth, key, token, secret or cookie in them): the
+    /// whole value, and the token after a scheme such as "Bearer "/"Basic ". (Proxy URLs: ProxyCredentials.)
+    static func credentials(headers: [(String, String)]) -> [String] {
+        var out: [String] = []
+        for (name, value) in headers {
+            let n = name.lowercased()
+            guard ["auth", "key", "token", "secret", "cookie"].contains(where: { n.contains($0) }) else { continue }
+            out.append(value)
+            if let sp = value.firstIndex(of: " ") { out.append(String(value[value.index(after: sp)...]).trimmingSpaces()) }
+        }
+        return out
+    }
+
     func clean(_ s: String) -> String {
         var out = s
         for k in secrets where out.contains(k) { out = out.replacingAll(k, with: "[redacted]") }
