@@ -87,7 +87,7 @@ func guessProvider(model: String) -> String? {
         ("gpt-", "openai"), ("o1", "openai"), ("o3", "openai"), ("o4", "openai"), ("chatgpt", "openai"),
         ("claude", "anthropic"), ("gemini", "gemini"), ("mistral", "mistral"), ("ministral", "mistral"),
         ("codestral", "mistral"), ("magistral", "mistral"), ("deepseek", "deepseek"), ("grok", "xai"),
-        ("sonar", "perplexity"), ("kimi", "moonshot"), ("glm", "zai"),
+        ("sonar", "perplexity"), ("kimi", "moonshot"), ("glm", "zai"), ("command-", "cohere"),
     ]
     return prefixes.first { m.hasPrefix($0.0) }?.1
 }

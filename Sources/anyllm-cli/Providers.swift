@@ -41,6 +41,7 @@ let defaultModels: [String: String] = [
     "perplexity": "sonar",
     "cerebras": "llama3.1-8b",
     "together": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "cohere": "command-a-03-2025",
 ]
 
 /// `-m`, else $ANYLLM_MODEL, else the first provider (registry order) whose key is set and that
@@ -57,7 +58,7 @@ func chooseModel(_ explicit: String?, registry: [ProviderRow]) -> String? {
 /// The values of every key variable that is set: they must never be printed.
 func keySecrets(_ registry: [ProviderRow]) -> [String] {
     var names = registry.compactMap(\.keyEnv)
-    names.append("GOOGLE_API_KEY")
+    names += ["GOOGLE_API_KEY", "CO_API_KEY"]  // second key variables (gemini, cohere) the registry JSON does not list
     return names.compactMap { environment($0) }
 }
 

@@ -60,8 +60,9 @@ enum Fixtures {
         var agg = StreamAggregator()
 
         func add(_ c: DecodedChunk) {
-            chunks.append(c.json)
-            agg.add(c.json)
+            // A skimmed chunk has no tree: its bytes are the chunk.
+            chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.bytes)).object!)
+            agg.add(c)
         }
 
         func feed(_ d: any StreamDecoder, _ b: UnsafeRawBufferPointer) -> AnyLLMError? {

@@ -24,14 +24,21 @@ sys.dont_write_bytecode = True      # every test layer runs this from the source
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import anthropic_messages   # noqa: E402
+import azure_inference      # noqa: E402
+import bedrock_converse     # noqa: E402
+import cohere_chat          # noqa: E402
 import fixtures             # noqa: E402
 import gemini               # noqa: E402
+import mistral_chat         # noqa: E402
 import ollama_chat          # noqa: E402
 import openai_chat          # noqa: E402
 from exchange import Exchange   # noqa: E402
 
-PROTOCOLS = [openai_chat, anthropic_messages, gemini, ollama_chat]
-REDACTED_HEADERS = {"authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization"}
+# Mistral and Azure AI inference come before OpenAI: its generic `{prefix}/chat/completions` route matches their paths.
+PROTOCOLS = [mistral_chat, azure_inference, openai_chat, anthropic_messages, gemini, ollama_chat, cohere_chat,
+             bedrock_converse]
+REDACTED_HEADERS = {"authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization",
+                    "x-amz-security-token"}
 REDACTED_QUERY = {"key", "access_token"}        # Gemini's ?key=, Google's ?access_token=
 _SECRET_IN_QUERY = re.compile(r"([?&](?:key|access_token)=)[^&\s]*")
 MAX_BODY = 64 * 1024 * 1024

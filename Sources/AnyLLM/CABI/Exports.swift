@@ -76,9 +76,8 @@ import Glibc
         CABI.store(CABI.errorJSON(ANYLLM_E_INVALID_REQUEST, "invalid request: request_json is NULL", param: ""), out_json)
         return ANYLLM_E_INVALID_REQUEST
     }
-    let call = CABI.client(client).start(CABI.bytes(request_json), blocking: true, onChunk: on_chunk, onDone: nil,
-                                         userData: user_data)
-    let (status, json) = call.runBlocking()
+    let (status, json) = CABI.client(client).runBlocking(CABI.bytes(request_json), onChunk: on_chunk,
+                                                          userData: user_data)
     CABI.store(json, out_json)
     return status
 }

@@ -35,11 +35,15 @@ enum CABI {
     }
 
     /// Calls the C chunk callback with a NUL-terminated copy; false when it asks to cancel.
+    /// The copy lives on the stack (heap only for a large chunk): no allocation per chunk.
     static func deliverChunk(_ fn: anyllm_chunk_fn, _ bytes: [UInt8], _ ud: UnsafeMutableRawPointer?) -> Bool {
-        var b = bytes
-        b.append(0)
-        return b.withUnsafeBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { fn($0, bytes.count, ud) == 0 }
+        let n = bytes.count
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { tmp in
+            bytes.withUnsafeBytes { src in
+                if let s = src.baseAddress { memcpy(tmp.baseAddress!, s, n) }
+            }
+            tmp[n] = 0
+            return fn(tmp.baseAddress!, n, ud) == 0
         }
     }
 

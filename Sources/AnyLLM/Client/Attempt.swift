@@ -4,32 +4,37 @@ import CAnyLLMTypes
 final class Attempt {
     let req: CompletionRequest
     let proto: any WireProtocol
-    let onChunk: CallPolicy.ChunkSink?
-    var aggregator = StreamAggregator()
+    let onChunks: CallPolicy.ChunkSink
+    /// Chunks decoded so far (any chunk makes a retry impossible: the caller may have seen it).
     private(set) var delivered = 0
+    /// The chunks of the current read, handed to the call together when the read is done.
+    private var pending: [DecodedChunk] = []
     private var decoder: (any StreamDecoder)?
     private var buffered: [UInt8] = []
     private var streaming: Bool?
     private var lastStatus = 0
 
-    init(req: CompletionRequest, proto: any WireProtocol, onChunk: CallPolicy.ChunkSink?) {
+    init(req: CompletionRequest, proto: any WireProtocol, onChunks: @escaping CallPolicy.ChunkSink) {
         self.req = req
         self.proto = proto
-        self.onChunk = onChunk
+        self.onChunks = onChunks
     }
 
     func retryable(_ e: AnyLLMError) -> Bool {
         switch e.status {
         case ANYLLM_E_CONNECTION, ANYLLM_E_TIMEOUT: return true
         case ANYLLM_E_RATE_LIMIT: return true
-        case ANYLLM_E_PROVIDER: return (e.httpStatus ?? 0) >= 500
+        // 429 that is not a rate limit: a model still loading (Bedrock's ModelNotReadyException).
+        case ANYLLM_E_PROVIDER: return (e.httpStatus ?? 0) >= 500 || e.httpStatus == 429
         case ANYLLM_E_INVALID_REQUEST: return e.httpStatus == 409
         default: return false
         }
     }
 
-    /// Turns the transfer's end into the completion (or its typed error).
-    func complete(_ result: Result<HTTPResponseHead, TransferFailure>) throws(AnyLLMError) -> [UInt8] {
+    /// Turns the transfer's end into the completion (or its typed error). The chunks decoded on the
+    /// way are handed over first.
+    func complete(_ result: Result<HTTPResponseHead, TransferFailure>) throws(AnyLLMError) -> Call.Outcome {
+        defer { flush() }
         let provider = req.provider.name
         switch result {
         case .failure(.cancelled):
@@ -47,16 +52,16 @@ final class Attempt {
                 throw proto.decodeError(status: head.status, head: head, body: buffered, provider: provider)
             }
             if let d = decoder {
-                try d.finish { (c: DecodedChunk) throws(AnyLLMError) in try self.deliver(c) }
-                return aggregator.result().serialized
+                try d.finish { (c: DecodedChunk) throws(AnyLLMError) in self.deliver(c) }
+                return .aggregate
             }
             let (completion, bytes) = try proto.decodeResponseBytes(buffered, request: req)
             if req.stream {
                 // Asked for a stream, answered with one JSON body (some servers ignore "stream"):
                 // the caller still gets its chunks.
-                for c in SyntheticChunks.from(completion) { try deliver(DecodedChunk(json: c, bytes: JSON.object(c).serialized)) }
+                for c in SyntheticChunks.from(completion) { deliver(DecodedChunk(json: c, bytes: JSON.object(c).serialized)) }
             }
-            return bytes
+            return .json(ANYLLM_OK, bytes)
         }
     }
 
@@ -79,8 +84,9 @@ final class Attempt {
             if streaming == true { decoder = proto.streamDecoder(for: req) }
         }
         if let d = decoder {
+            defer { flush() }
             do {
-                try d.feed(bytes) { (c: DecodedChunk) throws(AnyLLMError) in try self.deliver(c) }
+                try d.feed(bytes) { (c: DecodedChunk) throws(AnyLLMError) in self.deliver(c) }
             } catch {
                 return error
             }
@@ -94,12 +100,15 @@ final class Attempt {
         return nil
     }
 
-    private func deliver(_ c: DecodedChunk) throws(AnyLLMError) {
-        aggregator.add(c.json)
+    private func deliver(_ c: DecodedChunk) {
         delivered += 1
-        if let sink = onChunk, !sink(c.bytes, c.json) {
-            throw AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled by the chunk callback", provider: req.provider.name)
-        }
+        pending.append(c)
+    }
+
+    private func flush() {
+        if pending.isEmpty { return }
+        onChunks(pending)
+        pending.removeAll(keepingCapacity: true)
     }
 }
 

@@ -6,9 +6,30 @@ import Glibc
 /// Non-blocking calls are delivered by DeliveryPool threads; a blocking call by the thread that
 /// waits in anyllm_completion, so its callbacks run on the caller's own thread.
 final class Call: @unchecked Sendable {
+    /// How a call ended, as the engine side knows it. Turned into the outcome JSON on the delivery
+    /// side, which alone knows which chunks the caller received (the aggregate and "partial").
+    /// (A struct, not an enum with payloads: valgrind flagged the multi-payload enum's tag test as
+    /// a read of uninitialised padding.)
+    struct Outcome {
+        enum Kind { case json, aggregate, failure }
+        var kind: Kind
+        var status = ANYLLM_OK
+        var bytes: [UInt8] = []
+        var error: AnyLLMError?
+
+        /// The final JSON, ready (a non-streamed answer, or an error before any chunk).
+        static func json(_ status: anyllm_status, _ bytes: [UInt8]) -> Outcome {
+            Outcome(kind: .json, status: status, bytes: bytes)
+        }
+        /// A stream that ended normally: the result is the aggregate of its chunks.
+        static let aggregate = Outcome(kind: .aggregate)
+        /// An error; its "partial" is the aggregate of the chunks delivered before it.
+        static func failure(_ e: AnyLLMError) -> Outcome { Outcome(kind: .failure, status: e.status, error: e) }
+    }
+
     enum Item {
-        case chunk([UInt8], JSONObject)
-        case done(anyllm_status, [UInt8])
+        case chunk(DecodedChunk)
+        case done(Outcome)
     }
 
     let client: Client
@@ -32,8 +53,9 @@ final class Call: @unchecked Sendable {
     /// Set by a cancel (anyllm_call_cancel, call_free, or on_chunk returning non-zero): later chunks
     /// are not delivered, and an outcome still undelivered becomes ANYLLM_E_CANCELLED.
     private var stopRequested = false
-    /// What on_chunk actually received: the "partial" of a call stopped by its caller. (The engine
-    /// may have read further ahead than the callbacks had been given.)
+    /// The chunks delivered (to on_chunk, when there is one): the result of a stream, and the
+    /// "partial" of an error. Kept on the delivery side, so that a call stopped by its caller
+    /// reports exactly what its callbacks received, though the engine may have read further.
     private var delivered = StreamAggregator()
 
     init(client: Client, blocking: Bool, onChunk: anyllm_chunk_fn?, onDone: anyllm_done_fn?,
@@ -47,17 +69,19 @@ final class Call: @unchecked Sendable {
 
     // MARK: producer side (engine thread, or the starting thread for early errors)
 
-    func enqueueChunk(_ bytes: [UInt8], _ json: JSONObject) -> Bool {
-        guard onChunk != nil else { return true }
-        push(.chunk(bytes, json))
-        return true
+    /// The chunks decoded from one read, handed over together (one lock, one wake-up).
+    func enqueue(_ chunks: [DecodedChunk]) {
+        if chunks.isEmpty { return }
+        push { q in for c in chunks { q.append(.chunk(c)) } }
     }
 
-    func finish(_ status: anyllm_status, _ json: [UInt8]) { push(.done(status, json)) }
+    func finish(_ outcome: Outcome) { push { $0.append(.done(outcome)) } }
 
-    private func push(_ item: Item) {
+    func finish(_ status: anyllm_status, _ json: [UInt8]) { finish(.json(status, json)) }
+
+    private func push(_ add: (inout [Item]) -> Void) {
         let schedule: Bool = monitor.locked {
-            queue.append(item)
+            add(&queue)
             monitor.broadcast()
             if blocking || scheduled { return false }
             scheduled = true
@@ -70,48 +94,58 @@ final class Call: @unchecked Sendable {
 
     /// Runs on a pool thread: delivers everything queued, then releases the call to the pool.
     func drain() {
+        var batch: [Item] = []
         while true {
-            let batch: [Item] = monitor.locked {
+            let more: Bool = monitor.locked {
                 if queue.isEmpty {
                     scheduled = false
                     deliveringThread = nil
-                    return []
+                    return false
                 }
                 deliveringThread = pthread_self()
-                defer { queue.removeAll(keepingCapacity: true) }
-                return queue
+                swap(&queue, &batch)  // the two buffers alternate: no allocation per batch
+                return true
             }
-            if batch.isEmpty { return }
+            if !more { return }
             for item in batch { deliver(item) }
+            batch.removeAll(keepingCapacity: true)
         }
     }
 
-    /// Blocking mode: delivers on the calling thread until the outcome has been delivered.
-    func runBlocking() -> (anyllm_status, [UInt8]) {
+    /// Blocking mode: delivers on the calling thread until the outcome has been delivered. With an
+    /// inline engine, the calling thread also drives the I/O between deliveries.
+    func runBlocking(driving engine: Engine?) -> (anyllm_status, [UInt8]) {
         monitor.locked { deliveringThread = pthread_self() }
+        var batch: [Item] = []
         while true {
-            let batch: [Item] = monitor.locked {
-                while queue.isEmpty { monitor.wait(until: nil) }
-                defer { queue.removeAll(keepingCapacity: true) }
-                return queue
+            monitor.locked {
+                if engine == nil { while queue.isEmpty { monitor.wait(until: nil) } }
+                swap(&queue, &batch)
+            }
+            if batch.isEmpty {
+                _ = engine?.step()
+                continue
             }
             for item in batch { deliver(item) }
+            batch.removeAll(keepingCapacity: true)
             if let r = monitor.locked({ finished ? (status, result) : nil }) { return r }
         }
     }
 
     private func deliver(_ item: Item) {
         switch item {
-        case .chunk(let bytes, let json):
-            guard let fn = onChunk, !monitor.locked({ stopRequested }) else { return }
-            delivered.add(json)
-            if !CABI.deliverChunk(fn, bytes, userData) { cancel() }
-        case .done(var st, var json):
+        case .chunk(let c):
+            if monitor.locked({ stopRequested }) { return }
+            delivered.add(c)
+            if let fn = onChunk, !CABI.deliverChunk(fn, c.bytes, userData) { cancel() }
+        case .done(let outcome):
+            var (st, json) = outcomeJSON(outcome)
             if monitor.locked({ stopRequested }), st == ANYLLM_OK || st == ANYLLM_E_CANCELLED {
                 // Cancelled by the caller: the outcome says so, with what the callbacks received,
                 // even when the transfer had completed before the cancel reached it.
                 var e = AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled")
-                if let prov = (try? JSONReader.parse(json))?["error"]?["provider"]?.string { e.provider = prov }
+                if let f = outcome.error { e.provider = f.provider }
+                else if let prov = (try? JSONReader.parse(json))?["error"]?["provider"]?.string { e.provider = prov }
                 if delivered.chunkCount > 0 { e.partial = delivered.result(complete: false) }
                 st = ANYLLM_E_CANCELLED
                 json = e.json(redactor: redactor).serialized
@@ -133,6 +167,19 @@ final class Call: @unchecked Sendable {
                 finished = true
                 monitor.broadcast()
             }
+        }
+    }
+
+    private func outcomeJSON(_ o: Outcome) -> (anyllm_status, [UInt8]) {
+        switch o.kind {
+        case .json:
+            return (o.status, o.bytes)
+        case .aggregate:
+            return (ANYLLM_OK, delivered.result().serialized)
+        case .failure:
+            var e = o.error!
+            if delivered.chunkCount > 0 { e.partial = delivered.result(complete: false) }
+            return (e.status, e.json(redactor: redactor).serialized)
         }
     }
 

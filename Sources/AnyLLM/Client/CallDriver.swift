@@ -27,7 +27,7 @@ final class CallDriver: @unchecked Sendable {
         do {
             let r = try CompletionRequest.parse(requestText)
             let endpoint = try CallPolicy.resolveEndpoint(r)
-            redactor = Redactor(secrets: [endpoint.apiKey].compactMap { $0 })
+            redactor = Redactor(secrets: endpoint.secrets)
             call.redactor = redactor
             options = try defaults.merged(with: r.clientArgs, field: "client_args")
             let p = Protocols.implementation(r.provider.wire)
@@ -58,7 +58,7 @@ final class CallDriver: @unchecked Sendable {
         }
         attempts += 1
         let call = self.call
-        let a = Attempt(req: req, proto: proto, onChunk: { bytes, json in call.enqueueChunk(bytes, json) })
+        let a = Attempt(req: req, proto: proto, onChunks: { chunks in call.enqueue(chunks) })
         attempt = a
         guard let t = EasyTransfer(http, options: options, owner: id,
                                    sink: { head, bytes in a.receive(head, bytes) },
@@ -71,7 +71,7 @@ final class CallDriver: @unchecked Sendable {
 
     private func transferEnded(_ result: Result<HTTPResponseHead, TransferFailure>, _ a: Attempt) {
         do {
-            call.finish(ANYLLM_OK, try a.complete(result))
+            call.finish(try a.complete(result))
         } catch var e {
             if cancelled.load(ordering: .acquiring), e.status != ANYLLM_E_CANCELLED {
                 e = AnyLLMError(ANYLLM_E_CANCELLED, "the call was cancelled", provider: req.provider.name)
@@ -93,7 +93,6 @@ final class CallDriver: @unchecked Sendable {
     private func fail(_ e0: AnyLLMError, attempt a: Attempt?) {
         var e = e0
         e.attempts = max(attempts, 1)
-        if let a, a.delivered > 0 { e.partial = a.aggregator.result(complete: false) }
-        call.finish(e.status, e.json(redactor: redactor).serialized)
+        call.finish(.failure(e))  // the call adds the chunks delivered as "partial"
     }
 }

@@ -2,8 +2,8 @@ import CAnyLLMTypes
 
 /// What every call needs besides its driver: where to send it, and the retry policy.
 enum CallPolicy {
-    /// Delivers one chunk to the caller; returns false to cancel.
-    typealias ChunkSink = ([UInt8], JSONObject) -> Bool
+    /// Hands decoded chunks to the call, in order.
+    typealias ChunkSink = ([DecodedChunk]) -> Void
 
     /// The largest non-streamed body we accept; a bigger one is a provider fault, not a completion.
     static let maxBodyBytes = 256 << 20
@@ -16,6 +16,7 @@ enum CallPolicy {
         if base == nil, let be = p.baseEnv, let v = env(be) { base = v + p.baseEnvSuffix }
         if base == nil { base = p.baseURL }
         if base == nil, p.wire == .vertex { base = try Gemini.vertexBase(req) }
+        if base == nil, p.wire == .bedrock { base = BedrockCredentials.defaultBase(region: BedrockCredentials.region(req)) }
         if var b = base, !b.hasPrefix("http://") && !b.hasPrefix("https://") {
             b = "http://" + b  // OLLAMA_HOST is often "host:port"
             base = b
@@ -25,6 +26,8 @@ enum CallPolicy {
                               "provider \"\(p.name)\" has no default URL: pass \"api_base\" or set \(p.baseEnv ?? "its base URL variable")",
                               provider: p.name, param: "api_base")
         }
+        // Bedrock signs with AWS credentials or sends an API key: its own resolution.
+        if p.wire == .bedrock { return try BedrockCredentials.endpoint(req, base: base) }
         var key = req.apiKey
         if key == nil, let ke = p.keyEnv { key = env(ke) }
         if key == nil, let ke = p.altKeyEnv { key = env(ke) }

@@ -1,26 +1,65 @@
 import CAnyLLMTypes
 
-/// The object behind `anyllm_client *`: default options for its calls, its engine (one I/O
-/// thread over one curl multi handle, started with the first call), and the calls in flight,
-/// so that freeing the client can cancel and wait for them.
+/// The object behind `anyllm_client *`: default options for its calls, its engines, and the calls
+/// in flight, so that freeing the client can cancel and wait for them.
+///
+/// Non-blocking calls share one threaded engine (one I/O thread over one curl multi handle,
+/// started with the first call). A blocking call takes an inline engine from a pool and drives it
+/// on its own thread (no hand-over between threads per call or per chunk); the pool is a stack,
+/// so a thread making one call after another gets the same engine and its open connection back.
+/// With `max_connections_per_host` set, blocking calls use the shared engine too, whose multi
+/// handle enforces the limit across all calls.
 final class Client: @unchecked Sendable {
     let options: ClientOptions
     private let monitor = Monitor()
     private var engine: Engine?
+    private var idleInline: [Engine] = []
     private var live: [ObjectIdentifier: Call] = [:]
     private var closing = false
+
+    /// Idle inline engines kept (each holds its connections).
+    static let maxIdleInline = 256
 
     init(options: ClientOptions) { self.options = options }
 
     /// The process-wide client used when the C caller passes NULL. Never freed.
     static let shared = Client(options: ClientOptions())
 
+    /// Runs a blocking call on the calling thread; returns its outcome.
+    func runBlocking(_ request: UnsafeRawBufferPointer, onChunk: anyllm_chunk_fn?,
+                     userData: UnsafeMutableRawPointer?) -> (anyllm_status, [UInt8]) {
+        let inline = options.maxConnectionsPerHost == 0 ? takeInlineEngine() : nil
+        let call = start(request, blocking: true, onChunk: onChunk, onDone: nil, userData: userData, on: inline)
+        let outcome = call.runBlocking(driving: inline)
+        if let inline { putBack(inline) }
+        return outcome
+    }
+
+    private func takeInlineEngine() -> Engine? {
+        if let e = monitor.locked({ closing ? nil : idleInline.popLast() }) { return e }
+        return Engine(maxConnectionsPerHost: 0, inline: true)
+    }
+
+    private func putBack(_ e: Engine) {
+        let kept: Bool = monitor.locked {
+            if closing || idleInline.count >= Self.maxIdleInline { return false }
+            idleInline.append(e)
+            return true
+        }
+        if !kept { e.shutdown() }
+    }
+
     /// Starts a call; its outcome arrives through the Call (at once for an invalid request).
+    /// `inlineEngine`: the engine a blocking call drives itself; nil = the shared threaded one.
     func start(_ request: UnsafeRawBufferPointer, blocking: Bool, onChunk: anyllm_chunk_fn?, onDone: anyllm_done_fn?,
-               userData: UnsafeMutableRawPointer?) -> Call {
+               userData: UnsafeMutableRawPointer?, on inlineEngine: Engine? = nil) -> Call {
         let call = Call(client: self, blocking: blocking, onChunk: onChunk, onDone: onDone, userData: userData)
         let eng: Engine? = monitor.locked {
             if closing { return nil }
+            if let inlineEngine {
+                live[ObjectIdentifier(call)] = call
+                return inlineEngine
+            }
             if engine == nil { engine = Engine(maxConnectionsPerHost: options.maxConnectionsPerHost) }
             if engine != nil { live[ObjectIdentifier(call)] = call }
             return engine
@@ -55,5 +94,11 @@ final class Client: @unchecked Sendable {
             while !live.isEmpty { monitor.wait(until: nil) }
         }
         monitor.locked { engine }?.shutdown()
+        // Engines still lent to blocking calls are shut down by those calls when they return.
+        let idle: [Engine] = monitor.locked {
+            defer { idleInline.removeAll() }
+            return idleInline
+        }
+        for e in idle { e.shutdown() }
     }
 }

@@ -24,7 +24,7 @@ enum JSONReader {
     }
 
     static func parse(_ buf: UnsafeRawBufferPointer) throws(JSONParseError) -> JSON {
-        var p = Parser(buf: buf)
+        var p = JSONScanner(buf: buf)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -33,7 +33,8 @@ enum JSONReader {
     }
 }
 
-private struct Parser {
+/// The byte-level reader behind JSONReader, also used by JSONSkim to walk JSON without building it.
+struct JSONScanner {
     let buf: UnsafeRawBufferPointer
     var pos = 0
 

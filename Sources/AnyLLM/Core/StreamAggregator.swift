@@ -36,6 +36,15 @@ struct StreamAggregator: Sendable {
 
     init() {}
 
+    mutating func add(_ chunk: DecodedChunk) {
+        guard let s = chunk.skim else { return add(chunk.json) }
+        chunkCount += 1
+        if let fp = s.fingerprint, !fp.isEmpty { systemFingerprint = .string(fp) }
+        let i = choiceIndex(s.index)
+        choices[i].content += s.content
+        if !s.content.isEmpty { choices[i].sawContent = true }
+    }
+
     mutating func add(_ chunk: JSONObject) {
         chunkCount += 1
         if id == nil, let v = chunk["id"], !v.isNull { id = v }

@@ -11,7 +11,7 @@ enum ErrorMapping {
         let message = parsed.flatMap(extractMessage) ?? textSummary(status: status, body: body)
         let code = parsed.flatMap { $0["error"]?["code"]?.string ?? $0["code"]?.string } ?? ""
         let type = parsed.flatMap { $0["error"]?["type"]?.string ?? $0["type"]?.string } ?? ""
-        let param = parsed.flatMap { $0["error"]?["param"]?.string }
+        let param = parsed.flatMap { $0["error"]?["param"]?.string ?? validationParam($0) }
         let lower = (message + " " + code + " " + type).lowercased()
 
         var st: anyllm_status
@@ -26,6 +26,7 @@ enum ErrorMapping {
             if isContextLength(lower) { st = ANYLLM_E_CONTEXT_LENGTH }
             else if isContentFilter(lower) { st = ANYLLM_E_CONTENT_FILTER }
             else if isQuota(lower) { st = ANYLLM_E_INSUFFICIENT_FUNDS }
+            else if type == "invalid_model" { st = ANYLLM_E_NOT_FOUND }  // Mistral: 400 "Invalid model: x"
             else { st = ANYLLM_E_INVALID_REQUEST }
         default: st = ANYLLM_E_PROVIDER
         }
@@ -74,12 +75,55 @@ enum ErrorMapping {
             if let s = e.string { return s }
             if let m = e["message"]?.string { return m }
         }
-        if let m = v["message"]?.string { return m }
+        if let m = v["message"] {
+            if let s = m.string { return validationText(embeddedIn: s) ?? s }
+            // Mistral's 422: `message` is pydantic's `{"detail": [...]}`, or the list itself.
+            if let t = validationText(m["detail"] ?? m) { return t }
+        }
         if let d = v["detail"] {
             if let s = d.string { return s }
-            if let first = d.array?.first, let m = first["msg"]?.string { return m }
+            if let t = validationText(d) { return t }
         }
         return nil
+    }
+
+    /// A FastAPI/pydantic validation list (`[{"type","loc":["body","seed"],"msg":"Extra inputs are not
+    /// permitted",...}]`, Mistral's 422s) as one readable line naming each field:
+    /// `seed: Extra inputs are not permitted; messages[0].name: ...`.
+    static func validationText(_ v: JSON) -> String? {
+        guard let items = v.array, !items.isEmpty else { return nil }
+        let lines: [String] = items.compactMap { item in
+            guard let msg = item["msg"]?.string else { return nil }
+            let at = validationField(item)
+            return at.isEmpty ? msg : "\(at): \(msg)"
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "; ")
+    }
+
+    /// The field a validation item names: its `loc` without the leading "body", list indexes as `[i]`.
+    static func validationField(_ item: JSON) -> String {
+        var out = ""
+        for (i, part) in (item["loc"]?.array ?? []).enumerated() {
+            if let n = part.int { out += "[\(n)]"; continue }
+            guard let s = part.string else { continue }
+            if i == 0 && s == "body" { continue }
+            out += out.isEmpty ? s : ".\(s)"
+        }
+        return out
+    }
+
+    /// An older Mistral form: `message` is the validation body as JSON text.
+    static func validationText(embeddedIn s: String) -> String? {
+        guard s.hasPrefix("{\"detail\""), let v = try? JSONReader.parse(Array(s.utf8)) else { return nil }
+        return validationText(v["detail"] ?? .null)
+    }
+
+    /// The field named by a validation error body (Mistral's 422), for `error.param`.
+    static func validationParam(_ v: JSON) -> String? {
+        let list = v["message"]?["detail"] ?? v["message"] ?? v["detail"]
+        guard let first = list?.array?.first, first["loc"] != nil else { return nil }
+        let f = validationField(first)
+        return f.isEmpty ? nil : f
     }
 
     static func isContextLength(_ s: String) -> Bool {

@@ -6,12 +6,13 @@ import Glibc
 /// encoding is mostly pass-through plus each provider's quirks; responses are normalised only
 /// where compatible servers differ (reasoning text fields).
 struct OpenAIChat: WireProtocol {
-    static let defaultAzureAPIVersion = "2024-10-21"
-    /// Request keys the protocol consumes instead of passing on.
+    /// Request keys the Azure URL styles consume instead of passing on.
     static let consumedExtras: Set<String> = ["api_version"]
 
     func encode(_ req: CompletionRequest, endpoint: Endpoint) throws(AnyLLMError) -> HTTPRequest {
         let p = req.provider
+        let q = p.quirks
+        try q.check(req)
         var base = endpoint.base
         while base.hasSuffix("/") { base.removeLast() }
         let url: String
@@ -19,8 +20,10 @@ struct OpenAIChat: WireProtocol {
         case .standard:
             url = base + "/chat/completions"
         case .azureDeployment:
-            let version = req.extras["api_version"]?.string ?? env("OPENAI_API_VERSION") ?? Self.defaultAzureAPIVersion
+            let version = p.urlStyle.apiVersion(req)
             url = "\(base)/openai/deployments/\(percentEncodePath(req.model))/chat/completions?api-version=\(percentEncodePath(version))"
+        case .azureInference:
+            url = "\(base)/chat/completions?api-version=\(percentEncodePath(p.urlStyle.apiVersion(req)))"
         }
 
         var headers: [(String, String)] = [("Content-Type", "application/json"),
@@ -34,7 +37,7 @@ struct OpenAIChat: WireProtocol {
 
         var body = JSONObject()
         body["model"] = .string(req.model)
-        body["messages"] = .array(req.messages.map(Self.outgoingMessage))
+        body["messages"] = .array(req.messages.map { q.message(Self.outgoingMessage($0)) })
         if req.stream { body["stream"] = .bool(true) }
         for (k, v) in req.params.members {
             switch k {
@@ -46,7 +49,7 @@ struct OpenAIChat: WireProtocol {
             case "stream_options":
                 break  // merged below
             default:
-                body[k] = v
+                q.put(k, v, into: &body)
             }
         }
         if req.stream && p.acceptsStreamOptions {
@@ -56,9 +59,10 @@ struct OpenAIChat: WireProtocol {
             body["stream_options"] = .object(so)
         }
         if let e = req.reasoningEffort { body["reasoning_effort"] = .string(e) }
-        for (k, v) in req.extras.members where !(p.urlStyle == .azureDeployment && Self.consumedExtras.contains(k)) {
+        for (k, v) in req.extras.members where !(p.urlStyle.usesAPIVersion && Self.consumedExtras.contains(k)) {
             body[k] = v
         }
+        if !q.isEmpty { headers += q.headers(for: body) }
         return HTTPRequest(url: url, headers: headers, body: JSON.object(body).serialized)
     }
 
@@ -87,8 +91,12 @@ struct OpenAIChat: WireProtocol {
         var changed = false
         let normalized: [JSON] = choices.map { c in
             guard var co = c.object, let m = co["message"]?.object else { return c }
+            if let f = Self.normalizedFinishReason(co["finish_reason"]) {
+                co["finish_reason"] = f
+                changed = true
+            }
             let n = Self.normalizeToolCalls(Self.normalizeReasoning(m))
-            if n == m { return c }
+            if n == m { return changed ? .object(co) : c }
             changed = true
             co["message"] = .object(n)
             return .object(co)
@@ -115,6 +123,16 @@ struct OpenAIChat: WireProtocol {
         return .object(o)
     }
 
+    /// Finish reasons some compatible servers spell their own way → OpenAI's (nil: already fine).
+    /// Mistral ends a reply cut by the model's context window with `model_length`.
+    static func normalizedFinishReason(_ f: JSON?) -> JSON? {
+        guard let s = f?.string else { return nil }
+        switch s {
+        case "model_length": return .string("length")
+        default: return nil
+        }
+    }
+
     /// Tool-call arguments are a JSON string in OpenAI's shape; some compatible servers send null
     /// (no arguments) or an object.
     static func normalizeToolCalls(_ m: JSONObject) -> JSONObject {
@@ -134,10 +152,10 @@ struct OpenAIChat: WireProtocol {
     }
 
     /// Compatible servers name reasoning text differently: `reasoning_content` (DeepSeek, vLLM,
-    /// llama.cpp) or `reasoning` as a string (OpenRouter, Groq). The result always carries
-    /// any-llm's `reasoning: {"content": …}`.
+    /// llama.cpp), `reasoning` as a string (OpenRouter, Groq), or thinking chunks in a content list
+    /// (Mistral; see ContentChunks.swift). The result always carries any-llm's `reasoning: {"content": …}`.
     static func normalizeReasoning(_ m: JSONObject) -> JSONObject {
-        var m = m
+        var m = ContentChunks.isChunkList(m["content"]) ? ContentChunks.flatten(m) : m
         if let r = m["reasoning_content"] {
             m["reasoning_content"] = nil
             if let s = r.string, m["reasoning"]?.object == nil {
@@ -151,7 +169,7 @@ struct OpenAIChat: WireProtocol {
     }
 
     static func needsReasoningNormalization(_ m: JSONObject) -> Bool {
-        m["reasoning_content"] != nil || m["reasoning"]?.string != nil
+        m["reasoning_content"] != nil || m["reasoning"]?.string != nil || ContentChunks.isChunkList(m["content"])
     }
 }
 
@@ -163,6 +181,8 @@ final class OpenAISSEDecoder: StreamDecoder {
     private let provider: String
     private(set) var isComplete = false
     private var sawFinishReason = false
+    /// Chunks read in full so far: the first always is (it carries id, model, role).
+    private var fullChunks = 0
 
     init(provider: String) { self.provider = provider }
 
@@ -195,12 +215,18 @@ final class OpenAISSEDecoder: StreamDecoder {
             isComplete = true
             return
         }
+        if fullChunks > 0, ev.event != "error", let skim = OpenAIChunkSkim.skim(data) {
+            try emit(DecodedChunk(skim: skim, bytes: data))
+            return
+        }
+        fullChunks += 1
         let v = try ErrorMapping.parseProviderJSON(data, "stream event", provider: provider)
         var o = v.object!
         if let err = o["error"], !err.isNull {
             throw ErrorMapping.fromErrorObject(v, provider: provider)
         }
-        if ev.event == "error" {
+        if ev.event == "error" || (o["object"]?.string == "error" && o["choices"] == nil) {
+            // An error event, or an error object in place of a chunk (Mistral's `"object": "error"`).
             throw ErrorMapping.fromErrorObject(.object(JSONObject([("error", v)])), provider: provider)
         }
         var modified = false
@@ -209,6 +235,11 @@ final class OpenAISSEDecoder: StreamDecoder {
             for (i, c) in choices.enumerated() {
                 guard var co = c.object else { continue }
                 if let f = co["finish_reason"], !f.isNull { sawFinishReason = true }
+                if let f = OpenAIChat.normalizedFinishReason(co["finish_reason"]) {
+                    co["finish_reason"] = f
+                    out[i] = .object(co)
+                    modified = true
+                }
                 if let d = co["delta"]?.object, OpenAIChat.needsReasoningNormalization(d) {
                     co["delta"] = .object(OpenAIChat.normalizeReasoning(d))
                     out[i] = .object(co)

@@ -7,6 +7,8 @@ enum WireProtocolKind: String, Sendable {
     case gemini = "gemini"
     case vertex = "vertexai"
     case ollama = "ollama"
+    case cohere = "cohere_chat"
+    case bedrock = "bedrock_converse"
 }
 
 /// How the chat-completions URL is formed from the base URL.
@@ -15,6 +17,8 @@ enum URLStyle: Sendable {
     case standard
     /// `{base}/openai/deployments/{model}/chat/completions?api-version=…` (Azure OpenAI)
     case azureDeployment
+    /// `{base}/chat/completions?api-version=…` (Azure AI model inference: the model travels in the body)
+    case azureInference
 }
 
 /// How the API key travels.
@@ -46,11 +50,14 @@ struct ProviderInfo: Sendable {
     let maxTokensField: String
     /// Some OpenAI-compatible APIs reject `stream_options` (they report usage without it).
     let acceptsStreamOptions: Bool
+    /// How the provider's request differs from OpenAI's beyond the fields above (renamed parameters,
+    /// refused ones, tool_choice spellings, roles): see OpenAIQuirks.swift.
+    let quirks: OpenAIQuirks
 
     init(_ name: String, base: String?, key: String?, altKey: String? = nil, keyOptional: Bool = false,
          baseEnv: String? = nil, baseEnvSuffix: String = "", auth: AuthStyle = .bearer,
          url: URLStyle = .standard, maxTokensField: String = "max_tokens", streamOptions: Bool = true,
-         wire: WireProtocolKind = .openAIChat) {
+         quirks: OpenAIQuirks = .none, wire: WireProtocolKind = .openAIChat) {
         self.name = name
         self.wire = wire
         self.baseURL = base
@@ -63,6 +70,7 @@ struct ProviderInfo: Sendable {
         self.urlStyle = url
         self.maxTokensField = maxTokensField
         self.acceptsStreamOptions = streamOptions
+        self.quirks = quirks
     }
 }
 
@@ -72,7 +80,11 @@ enum Registry {
               baseEnv: "OPENAI_BASE_URL", maxTokensField: "max_completion_tokens"),
         .init("azureopenai", base: nil, key: "AZURE_OPENAI_API_KEY", baseEnv: "AZURE_OPENAI_ENDPOINT",
               auth: .header("api-key"), url: .azureDeployment, maxTokensField: "max_completion_tokens"),
-        .init("mistral", base: "https://api.mistral.ai/v1", key: "MISTRAL_API_KEY", streamOptions: false),
+        // Azure AI model inference (Foundry models, serverless endpoints): no default URL.
+        .init("azure", base: nil, key: "AZURE_API_KEY", baseEnv: "AZURE_AI_CHAT_ENDPOINT", auth: .header("api-key"),
+              url: .azureInference, streamOptions: false, quirks: .azureInference),
+        .init("mistral", base: "https://api.mistral.ai/v1", key: "MISTRAL_API_KEY", streamOptions: false,
+              quirks: .mistral),
         .init("groq", base: "https://api.groq.com/openai/v1", key: "GROQ_API_KEY"),
         .init("deepseek", base: "https://api.deepseek.com", key: "DEEPSEEK_API_KEY"),
         .init("xai", base: "https://api.x.ai/v1", key: "XAI_API_KEY"),
@@ -100,8 +112,14 @@ enum Registry {
               altKey: "GOOGLE_API_KEY", wire: .gemini),
         // Vertex AI: the base URL depends on the location, so it is built by the protocol (nil here).
         .init("vertexai", base: nil, key: "GOOGLE_CLOUD_ACCESS_TOKEN", wire: .vertex),
+        // Bedrock: the base URL depends on the region, and SigV4 credentials are an alternative to
+        // the key, so both are resolved by BedrockCredentials (the key here is the API-key form).
+        .init("bedrock", base: nil, key: "AWS_BEARER_TOKEN_BEDROCK", baseEnv: "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+              wire: .bedrock),
         .init("ollama", base: "http://127.0.0.1:11434", key: "OLLAMA_API_KEY", keyOptional: true,
               baseEnv: "OLLAMA_HOST", wire: .ollama),
+        .init("cohere", base: "https://api.cohere.com", key: "COHERE_API_KEY", altKey: "CO_API_KEY", baseEnv: "CO_API_URL",
+              wire: .cohere),
         // Local servers: no key needed; one is sent when given.
         .init("lmstudio", base: "http://127.0.0.1:1234/v1", key: "LM_STUDIO_API_KEY", keyOptional: true,
               baseEnv: "LM_STUDIO_API_BASE"),

@@ -5,6 +5,13 @@
 struct Endpoint: Sendable {
     var base: String
     var apiKey: String?
+    /// AWS credentials for SigV4 signing (Bedrock), instead of an API key.
+    var aws: AWSCredentials? = nil
+    /// The AWS region (Bedrock): part of the signature's scope.
+    var region: String? = nil
+
+    /// Everything that must never appear in an error or a log.
+    var secrets: [String] { [apiKey, aws?.secretAccessKey, aws?.sessionToken].compactMap { $0 } }
 }
 
 protocol WireProtocol: Sendable {
@@ -39,10 +46,23 @@ extension WireProtocol {
     func streamsBody(contentType: String) -> Bool { !contentType.contains("json") }
 }
 
-/// One decoded chunk: its JSON (for aggregation) and the exact bytes handed to the caller.
+/// One decoded chunk: its JSON (for aggregation) and the exact bytes handed to the caller. A
+/// skimmed chunk (a plain content delta passed on as received) has no tree, only `skim`.
 struct DecodedChunk {
     var json: JSONObject
     var bytes: [UInt8]
+    var skim: SkimmedDelta?
+
+    init(json: JSONObject, bytes: [UInt8]) {
+        self.json = json
+        self.bytes = bytes
+    }
+
+    init(skim: SkimmedDelta, bytes: [UInt8]) {
+        self.json = JSONObject()
+        self.bytes = bytes
+        self.skim = skim
+    }
 }
 
 /// Turns a streamed body, piece by piece, into ChatCompletionChunks.
@@ -62,6 +82,8 @@ enum Protocols {
         case .gemini: return Gemini(vertex: false)
         case .vertex: return Gemini(vertex: true)
         case .ollama: return OllamaChat()
+        case .cohere: return CohereChat()
+        case .bedrock: return BedrockConverse()
         }
     }
 }

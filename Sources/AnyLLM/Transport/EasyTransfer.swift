@@ -78,7 +78,7 @@ final class EasyTransfer {
     /// The response headers the library reads; others are skipped without making strings
     /// (header parsing was 19 % of a non-streamed call's instructions when every line was kept).
     static let keptHeaders: [[UInt8]] = ["content-type", "retry-after", "retry-after-ms", "x-request-id",
-                                         "request-id"].map { Array($0.utf8) }
+                                         "request-id", "x-amzn-errortype", "x-amzn-requestid"].map { Array($0.utf8) }
 
     fileprivate func header(_ line: UnsafeRawBufferPointer) {
         lastActivity = monotonicNow()

@@ -7,11 +7,19 @@ import Synchronization
 /// client. Connections, TLS sessions and DNS answers are reused across calls through the multi
 /// handle's caches; HTTP/2 streams are multiplexed where the server offers it.
 ///
+/// An engine is either threaded (its own I/O thread, shared by every call of the client) or
+/// inline: no thread of its own, driven by the one thread that runs a blocking call on it
+/// (`step`). Blocking calls use inline engines so that the request, the I/O, the decoding and the
+/// callbacks all happen on the caller's thread, with no hand-over between threads; each inline
+/// engine keeps its connections for the next blocking call that takes it (see Client).
+///
 /// Thread rules: `submit`, `cancel(owner:)` and `shutdown` may be called from any thread; they
-/// hand work to the engine thread and wake it (curl_multi_wakeup). Transfer completions and
-/// timers run on the engine thread, where `after` may schedule more.
+/// hand work to the driving thread and wake it (curl_multi_wakeup). Transfer completions and
+/// timers run on the driving thread, where `after` may schedule more.
 final class Engine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
+    /// No thread of its own: `step` is called by the thread running a blocking call.
+    let isInline: Bool
     private let monitor = Monitor()
     // Shared with other threads (under monitor).
     private var incoming: [EasyTransfer] = []
@@ -34,9 +42,10 @@ final class Engine: @unchecked Sendable {
     /// How often idle transfers are checked against their read timeout.
     static let readCheckInterval = 0.05
 
-    init?(maxConnectionsPerHost: Int) {
+    init?(maxConnectionsPerHost: Int, inline: Bool = false) {
         guard let m = curl_multi_init() else { return nil }
         multi = m
+        isInline = inline
         // Keep idle connections for reuse regardless of how few calls are in flight: curl's default
         // cache size follows the number of handles added, so a caller with one call at a time
         // reconnected thousands of times per benchmark run.
@@ -44,6 +53,7 @@ final class Engine: @unchecked Sendable {
         if maxConnectionsPerHost > 0 {
             _ = ccurl_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         }
+        if inline { return }
         let ctx = Unmanaged.passRetained(self).toOpaque()
         guard pthread_create(&thread, nil, { ctx in
             let e = Unmanaged<Engine>.fromOpaque(ctx!).takeRetainedValue()
@@ -62,7 +72,8 @@ final class Engine: @unchecked Sendable {
             incoming.append(t)
             return true
         }
-        if ok { curl_multi_wakeup(multi) } else { t.complete(.failure(.cancelled)) }
+        // An inline engine is submitted to by the thread that drives it, which steps next anyway.
+        if ok { if !isInline { curl_multi_wakeup(multi) } } else { t.complete(.failure(.cancelled)) }
     }
 
     /// Cancels the owner's transfer (if running) and fires its pending timers at once.
@@ -78,65 +89,87 @@ final class Engine: @unchecked Sendable {
     }
 
     /// Cancels everything, waits for the engine thread to finish and frees the multi handle.
+    /// An inline engine is shut down by (or after) the last thread that drove it.
     func shutdown() {
         monitor.locked { stopping = true }
-        curl_multi_wakeup(multi)
-        pthread_join(thread, nil)
+        if isInline {
+            while step() {}
+        } else {
+            curl_multi_wakeup(multi)
+            pthread_join(thread, nil)
+        }
         curl_multi_cleanup(multi)
     }
 
     private func loop() {
-        var running: Int32 = 0
-        while true {
-            let (newOnes, cancels, stop) = monitor.locked { () -> ([EasyTransfer], [UInt64], Bool) in
-                defer { incoming.removeAll(); cancelled.removeAll() }
-                return (incoming, cancelled, stopping)
-            }
-            for t in newOnes {
-                active[t.easy] = t
-                curl_multi_add_handle(multi, t.easy)
-            }
-            if !cancels.isEmpty { cancelOwners(Set(cancels)) }
-            if stop {
-                cancelOwners(nil)
-                if active.isEmpty && timers.isEmpty && monitor.locked({ incoming.isEmpty }) { return }
-            }
+        while step() {}
+    }
 
-            curl_multi_perform(multi, &running)
-            var left: Int32 = 0
-            while let msg = curl_multi_info_read(multi, &left) {
-                guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
-                let code = msg.pointee.data.result
-                guard let t = active.removeValue(forKey: easy) else { continue }
-                curl_multi_remove_handle(multi, easy)
-                if let e = t.sinkError { t.complete(.failure(.sink(e))) }
-                else if code == CURLE_OK { t.complete(.success(t.head)) }
-                else { t.complete(.failure(t.failure(code))) }
-            }
-            let now = monotonicNow()
-            fireTimers(now: now, owners: nil)
-            if now >= nextReadCheck {
-                nextReadCheck = now + Self.readCheckInterval
-                for (easy, t) in active where now - t.lastActivity >= t.options.readTimeout {
-                    // The read clock starts when the request starts going out: a transfer still
-                    // queued for a connection (max_connections_per_host) or still connecting is
-                    // governed by the connect and total timeouts instead.
-                    var pretransfer = 0.0
-                    _ = ccurl_getinfo_double(easy, CURLINFO_PRETRANSFER_TIME, &pretransfer)
-                    if pretransfer == 0 {
-                        t.lastActivity = now
-                        continue
-                    }
-                    active.removeValue(forKey: easy)
-                    curl_multi_remove_handle(multi, easy)
-                    t.complete(.failure(.timeout(kind: "read", seconds: t.options.readTimeout)))
-                }
-            }
-            var wait = 1000.0
-            if !active.isEmpty { wait = Self.readCheckInterval * 1000 }
-            if let next = timers.map(\.deadline).min() { wait = min(wait, max(0, (next - monotonicNow()) * 1000)) }
-            curl_multi_poll(multi, nil, 0, Int32(wait.rounded(.up)), nil)
+    /// One turn of the engine: takes new transfers and cancels, lets curl work, completes finished
+    /// transfers, fires due timers, checks read timeouts, and waits for sockets or the next
+    /// deadline. A threaded engine waits after the work; an inline one before it (unless it was
+    /// just given something to do), so that its driving thread delivers what the work produced
+    /// at once. False once stopping and nothing is left.
+    func step() -> Bool {
+        let (newOnes, cancels, stop) = monitor.locked { () -> ([EasyTransfer], [UInt64], Bool) in
+            defer { incoming.removeAll(); cancelled.removeAll() }
+            return (incoming, cancelled, stopping)
         }
+        for t in newOnes {
+            active[t.easy] = t
+            curl_multi_add_handle(multi, t.easy)
+        }
+        if !cancels.isEmpty { cancelOwners(Set(cancels)) }
+        if stop {
+            cancelOwners(nil)
+            if active.isEmpty && timers.isEmpty && monitor.locked({ incoming.isEmpty }) { return false }
+        }
+        if isInline && newOnes.isEmpty && cancels.isEmpty { waitForWork() }
+        work()
+        if !isInline { waitForWork() }
+        return true
+    }
+
+    private func work() {
+        var running: Int32 = 0
+        curl_multi_perform(multi, &running)
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(multi, &left) {
+            guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
+            let code = msg.pointee.data.result
+            guard let t = active.removeValue(forKey: easy) else { continue }
+            curl_multi_remove_handle(multi, easy)
+            if let e = t.sinkError { t.complete(.failure(.sink(e))) }
+            else if code == CURLE_OK { t.complete(.success(t.head)) }
+            else { t.complete(.failure(t.failure(code))) }
+        }
+        let now = monotonicNow()
+        fireTimers(now: now, owners: nil)
+        if now >= nextReadCheck {
+            nextReadCheck = now + Self.readCheckInterval
+            for (easy, t) in active where now - t.lastActivity >= t.options.readTimeout {
+                // The read clock starts when the request starts going out: a transfer still
+                // queued for a connection (max_connections_per_host) or still connecting is
+                // governed by the connect and total timeouts instead.
+                var pretransfer = 0.0
+                _ = ccurl_getinfo_double(easy, CURLINFO_PRETRANSFER_TIME, &pretransfer)
+                if pretransfer == 0 {
+                    t.lastActivity = now
+                    continue
+                }
+                active.removeValue(forKey: easy)
+                curl_multi_remove_handle(multi, easy)
+                t.complete(.failure(.timeout(kind: "read", seconds: t.options.readTimeout)))
+            }
+        }
+    }
+
+    /// Sleeps until a socket is ready, a wakeup arrives, a timer is due or the read-timeout check.
+    private func waitForWork() {
+        var wait = 1000.0
+        if !active.isEmpty { wait = Self.readCheckInterval * 1000 }
+        if let next = timers.map(\.deadline).min() { wait = min(wait, max(0, (next - monotonicNow()) * 1000)) }
+        curl_multi_poll(multi, nil, 0, Int32(wait.rounded(.up)), nil)
     }
 
     /// Cancels the transfers and fires the timers of these owners (nil: all).

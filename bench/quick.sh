@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Quick look while working on the core: median µs per sequential call for raw libcurl and the C API
+# (blocking and non-blocking), non-streamed and streamed, clients alternating, plus requests/s with
+# 64 concurrent calls. Seconds, not minutes; bench/run.sh is the full, recorded benchmark.
+# Usage: bench/quick.sh [ROUNDS] [BASELINE_LIB]
+#   BASELINE_LIB: another libanyllm.so (e.g. a build of an older commit) measured in the same run,
+#   its rows marked "@base", for before/after figures taken under the same machine load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/common.sh
+bench_packages nginx-light libcurl4-openssl-dev
+rounds=${1:-3}
+baseline=${2:-}
+work=$(mktemp -d)
+trap 'bench_nginx_stop "$work"; rm -rf "$work"' EXIT
+bench_nginx "$work"
+build_clients() {  # DIR LIB
+  mkdir -p "$1" && cp "$2" "$1/libanyllm.so"
+  gcc -O2 -I build/include bench/clients.c -L "$1" -lanyllm -Wl,-rpath,"$1" -lcurl -lpthread -o "$1/clients"
+}
+build_clients "$work/new" build/lib/libanyllm.so
+[ -n "$baseline" ] && build_clients "$work/base" "$baseline"
+python3 - "$bench_base" "$rounds" "$work/new/clients" ${baseline:+"$work/base/clients"} <<'PY'
+import json, statistics, subprocess, sys
+base, rounds, exes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def start(exe):
+    w = subprocess.Popen([exe, "worker", base], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    w.stdout.readline()
+    return w
+workers = [start(e) for e in exes]
+def ask(w, line):
+    w.stdin.write(line + "\n"); w.stdin.flush()
+    return json.loads(w.stdout.readline())
+rows = [("curl", 0, "curl"), ("capi", 0, "capi"), ("capi_async", 0, "capi_async")]
+if len(workers) > 1: rows += [("capi@base", 1, "capi"), ("capi_async@base", 1, "capi_async")]
+kinds = [("nonstream", 300), ("sse20", 300), ("sse1000", 30)]
+us = {(r[0], k): [] for r in rows for k, _ in kinds}
+for _ in range(rounds):
+    for k, n in kinds:
+        for name, wi, cl in rows:
+            us[(name, k)] += ask(workers[wi], f"seq {cl} {k} {n} 300")["us"]
+print(f"{'client':<16}" + "".join(f"{k:>20}" for k, _ in kinds))
+for name, _, _ in rows:
+    row = ""
+    for k, _ in kinds:
+        m = statistics.median(us[(name, k)]); f = m / statistics.median(us[("curl", k)])
+        row += f"{m:>11.0f} µs {f:>5.2f}×"
+    print(f"{name:<16}{row}")
+for name, wi, cl in rows:
+    r = [ask(workers[wi], f"conc {cl} 1.5 64") for _ in range(2)]
+    print(f"conc {name:<16} {max(x['requests'] / x['secs'] for x in r):>9.0f} req/s  failed {sum(x['failed'] for x in r)}")
+for w in workers:
+    w.stdin.close(); w.wait()
+PY
