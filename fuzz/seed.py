@@ -73,6 +73,7 @@ def from_recordings(seeds):
         if provider == "openai":
             if "event-stream" in ctype:
                 seeds.add("sse", body)
+                skim_seeds(seeds, body)
             if uri.endswith("/chat/completions"):
                 seeds.add("openai_stream" if streamed else "openai_response", body)
                 body_json = rec["request"].get("body")
@@ -100,7 +101,8 @@ def from_recordings(seeds):
 def request_seeds(seeds, openai_body):
     """One recorded OpenAI request as any-llm requests for every protocol."""
     for model in ("openai:" + str(openai_body.get("model", "gpt-4o-mini")), "anthropic:claude-haiku-4-5",
-                  "gemini:gemini-2.5-flash", "ollama:llama3.2", "azureopenai:my-deployment"):
+                  "gemini:gemini-2.5-flash", "ollama:llama3.2", "azureopenai:my-deployment", "mistral:mistral-small",
+                  "azure:gpt-4o", "cohere:command-a-03-2025", "bedrock:anthropic.claude-3-haiku-20240307-v1:0"):
         r = dict(openai_body)
         r["model"] = model
         seeds.add("request", json.dumps(r))
@@ -139,6 +141,19 @@ CRAFTED_REQUESTS = [
                      "headers": {"X-Trace": "1"}, "proxy": "http://127.0.0.1:3128", "ca_bundle": "/tmp/ca.pem",
                      "verify_tls": False}},
     {"model": "openai/gpt-4o", "messages": [{"role": "function", "name": "f", "content": "r"}]},
+    {"model": "cohere:command-a-03-2025", "messages": [{"role": "system", "content": "brief"},
+                                                      {"role": "user", "content": "weather?"}],
+     "tools": [WEATHER], "tool_choice": "required", "stream": True, "reasoning_effort": "low", "top_p": 0.5, "seed": 3},
+    {"model": "bedrock:anthropic.claude-3-haiku-20240307-v1:0", "messages": [
+        {"role": "system", "content": "brief"}, {"role": "user", "content": "weather?"},
+        {"role": "assistant", "tool_calls": [{"id": "t1", "type": "function",
+                                              "function": {"name": "get_weather", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "t1", "content": "rain"}],
+     "tools": [WEATHER], "stop": "x", "max_tokens": 20, "aws_region": "eu-west-1",
+     "response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": {"type": "object"}}}},
+    {"model": "mistral:magistral-small-latest", "messages": [{"role": "developer", "content": "x"},
+                                                             {"role": "user", "content": "hi"}],
+     "seed": 1, "tool_choice": "required", "tools": [WEATHER]},
 ]
 
 CRAFTED_OPTIONS = [
@@ -180,6 +195,8 @@ def emulator_exchanges(base):
     tools_anthropic = [{"name": t["function"]["name"], "input_schema": t["function"]["parameters"]} for t in tools_openai]
     tools_gemini = [{"functionDeclarations": [{"name": t["function"]["name"], "parameters": {
         "type": "OBJECT", "properties": {"city": {"type": "STRING"}}}} for t in tools_openai]}]
+    tools_bedrock = {"tools": [{"toolSpec": {"name": t["function"]["name"], "inputSchema": {
+        "json": t["function"]["parameters"]}}} for t in tools_openai]}
     gemini_contents = [{"role": "user", "parts": [{"text": MESSAGES[0]["content"]}]}]
     runs = [(m, False) for m in MODELS] + [(m, True) for m in TOOL_MODELS]
     for model, tools in runs:
@@ -212,6 +229,32 @@ def emulator_exchanges(base):
                 body["tools"] = tools_openai
             yield ("ollama", stream, False) + post(base + "/api/chat", {}, body)
 
+            # Cohere v2: SSE when asked for it, else one JSON object per line.
+            body = {"model": model, "messages": MESSAGES, "stream": stream}
+            if tools:
+                body["tools"] = tools_openai
+            for sse in ((False, True) if stream else (False,)):
+                hs = {"Authorization": "Bearer " + KEY}
+                if sse:
+                    hs["Accept"] = "text/event-stream"
+                yield ("cohere", stream, sse) + post(base + "/v2/chat", hs, body)
+
+            # Bedrock Converse / ConverseStream (API-key auth): JSON, or binary event-stream frames.
+            body = {"messages": [{"role": "user", "content": [{"text": MESSAGES[0]["content"]}]}]}
+            if tools:
+                body["toolConfig"] = tools_bedrock
+            yield ("bedrock", stream, False) + post(
+                base + "/model/%s/%s" % (model, "converse-stream" if stream else "converse"),
+                {"Authorization": "Bearer bedrock-api-key-seed"}, body)
+
+            # Mistral: typed content chunks (thinking, text) in answers and deltas of reasoning models.
+            for m in (("magistral-small", model) if model == "echo" else (model,)):
+                body = {"model": m, "messages": MESSAGES, "stream": stream}
+                if tools:
+                    body["tools"] = tools_openai
+                yield ("openai", stream, False) + post(base + "/mistral/v1/chat/completions",
+                                                       {"Authorization": "Bearer " + KEY}, body)
+
 
 def from_emulator(seeds):
     import harness
@@ -220,7 +263,7 @@ def from_emulator(seeds):
         for proto, stream, alt, status, headers, body in emulator_exchanges(base):
             if status >= 300:
                 keep = [(k.lower(), v) for k, v in headers
-                        if k.lower() in ("content-type", "retry-after", "retry-after-ms")]
+                        if k.lower() in ("content-type", "retry-after", "retry-after-ms", "x-amzn-errortype")]
                 seeds.add("errors", error_input(status, keep, body))
                 continue
             if not stream:
@@ -228,16 +271,31 @@ def from_emulator(seeds):
                 seeds.add("json", body)
                 if proto == "ollama":
                     seeds.add("ollama_stream", body)  # a stream request answered with one object
+                if proto == "openai":
+                    seeds.add("openai_skim", body)
                 continue
             seeds.add(proto + "_stream", body)
-            if proto == "ollama":
+            if proto == "ollama" or (proto == "cohere" and not alt):
                 seeds.add("ndjson", body)
+            elif proto == "bedrock":
+                seeds.add("event_stream", body)
+            elif proto == "openai":
+                seeds.add("sse", body)
+                skim_seeds(seeds, body)
             elif proto == "gemini" and not alt:
                 seeds.add("json_array", body)
             else:
                 seeds.add("sse", body)
     finally:
         harness.stop(proc)
+
+
+def skim_seeds(seeds, body):
+    """The `openai_skim` target's input is one chunk's JSON: each data line of an OpenAI stream."""
+    for line in body.splitlines():
+        line = line.strip()
+        if line.startswith(b"data:") and line[5:].strip() != b"[DONE]":
+            seeds.add("openai_skim", line[5:].strip())
 
 
 def newest_input():

@@ -16,7 +16,11 @@ func fuzzRequest(_ buf: UnsafeRawBufferPointer) {
     do { _ = try ClientOptions().merged(with: req.clientArgs, field: "client_args") } catch {
         checkError(error, allowed: requestStatuses, "request client_args")
     }
-    let endpoint = Endpoint(base: "http://127.0.0.1:9/v1", apiKey: fuzzSecret)
+    // Even lengths: an API key; odd: AWS credentials (Bedrock signs with SigV4; the others send no key).
+    let endpoint = buf.count % 2 == 0 ? Endpoint(base: "http://127.0.0.1:9/v1", apiKey: fuzzSecret)
+        : Endpoint(base: "http://127.0.0.1:9", apiKey: nil,
+                   aws: AWSCredentials(accessKeyID: "AKIAFUZZ", secretAccessKey: fuzzSecret, sessionToken: "tok"),
+                   region: "eu-west-1")
     let http: HTTPRequest
     do { http = try Protocols.implementation(req.provider.wire).encode(req, endpoint: endpoint) } catch {
         checkError(error, allowed: requestStatuses, "request encode (\(req.provider.name))")
@@ -27,8 +31,13 @@ func fuzzRequest(_ buf: UnsafeRawBufferPointer) {
     for (k, v) in http.headers {
         require(ClientOptions.isHeaderSafe(k) && ClientOptions.isHeaderSafe(v), "request: header \(k) has CR/LF/NUL")
     }
-    // The key travels in a header (or Gemini's query), never in the body, unless the user wrote it there.
+    // The key travels in a header (or Gemini's query), never in the body, unless the user wrote it there;
+    // an AWS secret key never travels at all (SigV4 sends a signature made with it).
     if !contains(Array(buf), Array(fuzzSecret.utf8)) {
         require(!contains(http.body, Array(fuzzSecret.utf8)), "request: the key is in the body")
+        if endpoint.aws != nil {
+            for (k, v) in http.headers { require(!v.contains(fuzzSecret), "request: the AWS secret key is in header \(k)") }
+            require(!http.url.contains(fuzzSecret), "request: the AWS secret key is in the URL")
+        }
     }
 }
