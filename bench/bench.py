@@ -28,12 +28,14 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 KINDS = ["nonstream", "sse20", "sse1000"]
+CAPI = ("capi", "capi_async", "capi_pull")  # served by one `clients` worker
 
 # name → (label, language, kind of worker)
 CLIENTS = {
     "curl": ("raw libcurl (C, the floor)", "C"),
     "capi": ("libanyllm C API, blocking", "C"),
     "capi_async": ("libanyllm C API, non-blocking", "C"),
+    "capi_pull": ("libanyllm C API, pull (open + next)", "C"),
     "rust": ("Rust binding (anyllm crate)", "Rust"),
     "anyllm": ("Python binding (anyllm)", "Python"),
     "openai": ("openai SDK", "Python"),
@@ -126,7 +128,7 @@ class Bench:
         self.results["loadavg"][phase] = loadavg()
 
     def seq_clients(self) -> list[str]:
-        c = ["curl", "capi", "capi_async"]
+        c = ["curl", "capi", "capi_async", "capi_pull"]
         if self.have_rust:
             c.append("rust")
         return c + PY_CLIENTS
@@ -138,8 +140,8 @@ class Bench:
         for n in names:
             if n == "curl":
                 cmd = [os.path.join(self.bin, "clients_raw"), "worker", self.base]
-            elif n in ("capi", "capi_async"):
-                if "capi" in workers or "capi_async" in workers:
+            elif n in CAPI:
+                if any(k in workers for k in CAPI):
                     continue
                 cmd = [os.path.join(self.bin, "clients"), "worker", self.base]
             elif n == "rust":
@@ -151,9 +153,10 @@ class Bench:
             if not ready.get("ready"):
                 raise RuntimeError(f"worker {n} did not start")
             workers[n] = p
-        if "capi" in workers or "capi_async" in workers:
-            w = workers.get("capi") or workers.get("capi_async")
-            workers["capi"] = workers["capi_async"] = w
+        w = next((workers[k] for k in CAPI if k in workers), None)
+        if w:
+            for k in CAPI:  # one process serves the three C API clients
+                workers[k] = w
         return workers
 
     @staticmethod
@@ -255,7 +258,8 @@ class Bench:
     def phase_conc(self) -> None:
         rounds = 1 if self.quick else 3
         secs = 1.0 if self.quick else 2.0
-        names = ["wrk"] + self.seq_clients()
+        # The pull API is sequential by nature (the caller's thread drives it): measured in seq only.
+        names = ["wrk"] + [n for n in self.seq_clients() if n != "capi_pull"]
         self.note_load("conc")
         log(f"== 64 concurrent calls: {rounds} rounds of {secs} s per client, alternating")
         workers = self.start_workers([n for n in names if n != "wrk"])

@@ -13,7 +13,8 @@
  * CLIENT: curl (one easy handle, keep-alive; body read and dropped; for concurrency one multi
  * handle), capi (anyllm_completion; for concurrency CONCURRENCY threads), capi_async
  * (anyllm_completion_start + anyllm_call_wait; for concurrency one thread keeping CONCURRENCY
- * calls in flight). KIND: nonstream, sse20, sse1000 (nginx's fixed bodies).
+ * calls in flight), capi_pull (anyllm_completion_open + anyllm_call_next + anyllm_call_wait; the
+ * chunks counted in each pulled array). KIND: nonstream, sse20, sse1000 (nginx's fixed bodies).
  *
  * Built twice: `clients` (both libraries) and, with -DRAW_ONLY, `clients_raw` (libcurl only), so
  * that the raw client's memory and load figures carry nothing of libanyllm.
@@ -192,6 +193,33 @@ static void capi_async_call(const char *kind) {
     anyllm_call_free(call);
 }
 
+/* Chunks in one array from anyllm_call_next: every chunk object says "chat.completion.chunk" once. */
+static int count_in_array(const char *j, size_t n) {
+    static const char tag[] = "\"chat.completion.chunk\"";
+    int count = 0;
+    const char *end = j + n, *p = j;
+    while ((p = memmem(p, (size_t)(end - p), tag, sizeof tag - 1)) != NULL) {
+        count++;
+        p += sizeof tag - 1;
+    }
+    return count;
+}
+
+static void capi_pull_call(const char *kind) {
+    int chunks, stream;
+    kind_prefix(kind, &chunks, &stream);
+    int got = 0;
+    char *out = NULL;
+    anyllm_call *call = anyllm_completion_open(client, requests[kind_index(kind)]);
+    const char *arr;
+    size_t len;
+    while (anyllm_call_next(call, -1, &arr, &len) == ANYLLM_OK && arr) got += count_in_array(arr, len);
+    anyllm_status st = anyllm_call_wait(call, &out);
+    check(st, out, got, chunks);
+    anyllm_string_free(out);
+    anyllm_call_free(call);
+}
+
 #endif
 
 /* ---------------------------------------------------------------- sequential ----------- */
@@ -203,6 +231,7 @@ static void one_call(const char *cl, const char *kind) {
 #ifndef RAW_ONLY
     else if (!strcmp(cl, "capi")) capi_call(kind);
     else if (!strcmp(cl, "capi_async")) capi_async_call(kind);
+    else if (!strcmp(cl, "capi_pull")) capi_pull_call(kind);
 #endif
     else die("unknown CLIENT");
 }

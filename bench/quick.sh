@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Quick look while working on the core: median µs per sequential call for raw libcurl and the C API
-# (blocking and non-blocking), non-streamed and streamed, clients alternating, plus requests/s with
-# 64 concurrent calls. Seconds, not minutes; bench/run.sh is the full, recorded benchmark.
+# (blocking and non-blocking) and the Python binding, non-streamed and streamed, clients
+# alternating, plus requests/s with 64 concurrent calls. Seconds, not minutes; bench/run.sh is the
+# full, recorded benchmark.
 # Usage: bench/quick.sh [ROUNDS] [BASELINE_LIB]
 #   BASELINE_LIB: another libanyllm.so (e.g. a build of an older commit) measured in the same run,
-#   its rows marked "@base", for before/after figures taken under the same machine load.
+#   its rows marked "@base", for before/after figures taken under the same machine load. When it
+#   lies in a checkout (…/build/lib/libanyllm.so), that checkout's Python binding is measured with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -20,19 +22,30 @@ build_clients() {  # DIR LIB
 }
 build_clients "$work/new" build/lib/libanyllm.so
 [ -n "$baseline" ] && build_clients "$work/base" "$baseline"
-python3 - "$bench_base" "$rounds" "$work/new/clients" ${baseline:+"$work/base/clients"} <<'PY'
-import json, statistics, subprocess, sys
-base, rounds, exes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-def start(exe):
-    w = subprocess.Popen([exe, "worker", base], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+python3 - "$bench_base" "$rounds" "$PWD" "$work/new/clients" ${baseline:+"$work/base/clients" "$baseline"} <<'PY'
+import json, os, statistics, subprocess, sys
+base, rounds, root, exes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+def start(cmd, env=None):
+    w = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     w.stdout.readline()
     return w
-workers = [start(e) for e in exes]
+def py_worker(lib, checkout):
+    env = dict(os.environ, ANYLLM_LIBRARY=lib, PYTHONPATH=os.path.join(checkout, "bindings", "python"))
+    return start([sys.executable, os.path.join(root, "bench", "py_client.py"), "worker", "anyllm", base], env)
+workers = [start([exes[0], "worker", base]), py_worker(os.path.join(os.path.dirname(exes[0]), "libanyllm.so"), root)]
+if len(exes) > 1:
+    workers.append(start([exes[1], "worker", base]))
+    checkout = os.path.normpath(os.path.join(os.path.dirname(exes[2]), "..", ".."))
+    has_binding = os.path.isdir(os.path.join(checkout, "bindings", "python", "anyllm"))
+    workers.append(py_worker(exes[2], checkout) if has_binding else None)
 def ask(w, line):
     w.stdin.write(line + "\n"); w.stdin.flush()
     return json.loads(w.stdout.readline())
-rows = [("curl", 0, "curl"), ("capi", 0, "capi"), ("capi_async", 0, "capi_async")]
-if len(workers) > 1: rows += [("capi@base", 1, "capi"), ("capi_async@base", 1, "capi_async")]
+rows = [("curl", 0, "curl"), ("capi", 0, "capi"), ("capi_async", 0, "capi_async"), ("capi_pull", 0, "capi_pull"),
+        ("python", 1, "anyllm")]
+if len(workers) > 2:
+    rows += [("capi@base", 2, "capi"), ("capi_async@base", 2, "capi_async")]
+    if workers[3]: rows.append(("python@base", 3, "anyllm"))
 kinds = [("nonstream", 300), ("sse20", 300), ("sse1000", 30)]
 us = {(r[0], k): [] for r in rows for k, _ in kinds}
 for _ in range(rounds):
@@ -46,9 +59,9 @@ for name, _, _ in rows:
         m = statistics.median(us[(name, k)]); f = m / statistics.median(us[("curl", k)])
         row += f"{m:>11.0f} µs {f:>5.2f}×"
     print(f"{name:<16}{row}")
-for name, wi, cl in rows:
+for name, wi, cl in [r for r in rows if not r[0].startswith(("python", "capi_pull"))]:
     r = [ask(workers[wi], f"conc {cl} 1.5 64") for _ in range(2)]
     print(f"conc {name:<16} {max(x['requests'] / x['secs'] for x in r):>9.0f} req/s  failed {sum(x['failed'] for x in r)}")
 for w in workers:
-    w.stdin.close(); w.wait()
+    if w: w.stdin.close(); w.wait()
 PY

@@ -43,7 +43,9 @@ const char *anyllm_version(void);
 
 /*
  * The provider registry as JSON: {"providers": [{"name", "protocol", "base_url", "base_url_env",
- * "api_key_env", "api_key_required", "api_key_set"}, ...]}.
+ * "api_key_env", "api_key_required", "api_key_set"}, ...]}. api_key_set: the environment holds
+ * credentials the provider would use (its key variable or alternative one; for bedrock, also an
+ * AWS access key pair).
  * Returns a new string: the caller frees it with anyllm_string_free. NULL only when out of memory.
  */
 char *anyllm_providers(void);
@@ -52,10 +54,17 @@ char *anyllm_providers(void);
  * Creates a client: a set of default transport options for the calls made through it.
  * options_json: NULL for the defaults, or a JSON object with any of "timeout" (total seconds per
  * attempt, default 600), "connect_timeout" (10), "read_timeout" (longest silence between received
- * bytes, 120), "max_retries" (2), "headers" (object of extra HTTP headers), "proxy", "ca_bundle",
- * "verify_tls" (true), "max_connections_per_host" (0 = no limit; more calls to one host wait for
- * a free connection). A call's "client_args" override these per call, except
+ * bytes, 120), "max_retries" (2), "headers" (object of extra HTTP headers), "proxy",
+ * "ca_bundle", "verify_tls" (true), "max_connections_per_host" (0 = no limit; more calls to one
+ * host wait for a free connection). A call's "client_args" override these per call, except
  * max_connections_per_host, which belongs to the client's connection pool.
+ * TLS: certificates are verified against the system CA store, or against "ca_bundle" (a PEM file)
+ * when given; a failure is ANYLLM_E_CONNECTION ("the server's certificate could not be verified").
+ * "verify_tls": false TURNS VERIFICATION OFF: anyone on the network path can then read and alter
+ * the traffic, API keys included. Only for local test servers; never in production.
+ * "proxy": "http://[user:password@]host:port"; without it libcurl reads https_proxy/HTTPS_PROXY,
+ * http_proxy (lower case only), all_proxy and no_proxy/NO_PROXY; "" turns proxies off. Proxy
+ * credentials are redacted from errors like API keys.
  * error_json: may be NULL; on failure *error_json receives an error JSON object that the caller
  * frees with anyllm_string_free (it is set to NULL on success).
  * Returns the client (free it with anyllm_client_free), or NULL when the options are invalid.
@@ -64,8 +73,10 @@ anyllm_client *anyllm_client_new(const char *options_json, char **error_json);
 
 /*
  * Frees a client: cancels its calls in flight and waits until they have ended (their on_done
- * callbacks included). NULL is a no-op (the default client is never freed). Must not be called
- * from inside a callback of one of the client's own calls.
+ * callbacks included). NULL is a no-op (the default client is never freed). From inside a
+ * callback of one of the client's own calls it cannot wait for that call: it cancels the calls
+ * and returns at once, and the client is released when its last call has ended (handles of
+ * started calls stay valid until anyllm_call_free). The client must not be used afterwards.
  */
 void anyllm_client_free(anyllm_client *client);
 
@@ -96,6 +107,36 @@ anyllm_status anyllm_completion(anyllm_client *client, const char *request_json,
  * or NULL when request_json is NULL.
  */
 anyllm_call *anyllm_completion_start(anyllm_client *client, const char *request_json, anyllm_chunk_fn on_chunk, anyllm_done_fn on_done, void *user_data);
+
+/*
+ * Starts one completion that the calling thread drives itself, pulling its chunks with
+ * anyllm_call_next: the request is sent, and the answer received and decoded, inside
+ * anyllm_call_next on the thread that calls it (no hand-over between threads; with a client
+ * whose max_connections_per_host is set, the client's engine thread does the I/O instead).
+ * No callbacks. For a request without "stream": true, anyllm_call_next hands out no chunks and
+ * reports the end once the answer is in. client: NULL for the default client. request_json:
+ * read before this returns.
+ * Returns the call handle (free it with anyllm_call_free; anyllm_call_wait gives the outcome,
+ * as for anyllm_completion_start), or NULL when request_json is NULL.
+ */
+anyllm_call *anyllm_completion_open(anyllm_client *client, const char *request_json);
+
+/*
+ * Pulls the next chunks of a call started with anyllm_completion_open, driving its I/O on the
+ * calling thread until chunks are ready, the call has ended, or timeout_ms milliseconds have
+ * passed (timeout_ms < 0: no limit; 0: only what is ready now).
+ * chunks_json, len: on ANYLLM_OK, *chunks_json points to a JSON array of one or more
+ * ChatCompletionChunk objects in stream order (NUL-terminated; *len bytes without the NUL), or
+ * is NULL with *len 0 when the call has ended: anyllm_call_wait then returns its outcome at
+ * once. The array is owned by the call and valid until the next anyllm_call_next or
+ * anyllm_call_free of this call; do not free it. Either pointer may be NULL.
+ * Returns ANYLLM_OK; ANYLLM_E_TIMEOUT when timeout_ms passed with nothing new (the call goes on:
+ * pull again, or cancel it; the call's own timeouts are reported in its outcome, not here); or
+ * ANYLLM_E_INVALID_REQUEST when call is NULL or was not started with anyllm_completion_open.
+ * Calls on one handle from several threads take turns; anyllm_call_cancel may come from any
+ * thread and makes a waiting anyllm_call_next return promptly.
+ */
+anyllm_status anyllm_call_next(anyllm_call *call, int32_t timeout_ms, const char **chunks_json, size_t *len);
 
 /*
  * Asks a call to stop. Safe from any thread, inside its own callbacks included; returns at once.

@@ -10,6 +10,7 @@
 #define ANYLLM_TYPES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {

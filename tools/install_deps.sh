@@ -2,7 +2,7 @@
 # Installs what a fresh Debian 12 machine of this kind lacks for building and testing libanyllm.
 # Idempotent and quick when everything is there: apt runs only for missing packages.
 set -euo pipefail
-APT_PACKAGES=(cmake pkg-config libcurl4-openssl-dev libjansson-dev valgrind g++ make curl
+APT_PACKAGES=(cmake pkg-config libcurl4-openssl-dev libjansson-dev valgrind g++ make curl openssl
               librust-serde-dev librust-serde-derive-dev librust-serde-json-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

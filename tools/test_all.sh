@@ -10,7 +10,7 @@ tools/install_deps.sh
 echo "== swift test"
 swift test
 
-echo "== cmake build + ctest (C tests, valgrind, header check)"
+echo "== cmake build + ctest (C tests: plain, valgrind, ASan+UBSan, TSan; header check)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2
 (cd build && ctest --output-on-failure -j2)

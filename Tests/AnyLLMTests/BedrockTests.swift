@@ -227,3 +227,24 @@ import Testing
         #expect(e503.extra.contains { $0.key == "error_type" && $0.value == .string("ServiceUnavailableException") })
     }
 }
+
+@Suite struct RegistryKeyIsSetTests {
+    static func keySet(_ name: String, _ env: [String: String]) -> Bool {
+        let j = Registry.json(environment: { env[$0] })
+        let row = j["providers"]?.array?.first { $0["name"]?.string == name }
+        return row?["api_key_set"]?.bool ?? false
+    }
+
+    @Test func bedrockCountsTheAWSKeyPairAndTheBearerToken() {
+        #expect(!Self.keySet("bedrock", [:]))
+        #expect(!Self.keySet("bedrock", ["AWS_ACCESS_KEY_ID": "AKID"]))  // half a pair signs nothing
+        #expect(Self.keySet("bedrock", ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"]))
+        #expect(Self.keySet("bedrock", ["AWS_BEARER_TOKEN_BEDROCK": "bedrock-api-key-x"]))
+    }
+
+    @Test func alternativeKeyVariablesCount() {
+        #expect(Self.keySet("cohere", ["CO_API_KEY": "k"]))
+        #expect(!Self.keySet("cohere", ["CO_API_KEY": ""]))
+        #expect(Self.keySet("openai", ["OPENAI_API_KEY": "k"]) && !Self.keySet("openai", ["CO_API_KEY": "k"]))
+    }
+}

@@ -120,6 +120,14 @@ import Testing
         #expect(!text.contains("sk-secret-key-123"), "\(text)")
         #expect(text.contains("[redacted]"))
     }
+
+    @Test func credentialsInHeaders() {
+        let c = Redactor.credentials(headers: [("Authorization", "Bearer tok-abcdef123"), ("X-Api-Key", "k-123456789"),
+                                               ("X-Trace", "not-a-secret-value")])
+        #expect(c.contains("Bearer tok-abcdef123") && c.contains("tok-abcdef123") && c.contains("k-123456789"))
+        #expect(!c.contains("not-a-secret-value"))
+        #expect(Redactor.credentials(headers: []).isEmpty)
+    }
 }
 
 @Suite struct RegistryTests {

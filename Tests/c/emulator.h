@@ -10,6 +10,8 @@
  * $ANYLLM_PYTHON (default: python3 from PATH) with fork/exec. Its stdin is a pipe that we keep open: the
  * emulator exits when that pipe closes, so it dies with the test process even if the test crashes.
  * fixtures_dir: the folder for replay:NAME models; NULL = $ANYLLM_FIXTURES, else the emulator's default.
+ * test_server_start() runs any such script (the emulator with extra arguments such as --tls-cert, or
+ * Tests/emulator/proxy.py) that announces itself with one line "PREFIX URL".
  * Header-only: every function is static inline.
  */
 #ifndef ANYLLM_TEST_EMULATOR_H
@@ -35,7 +37,7 @@ typedef struct emulator {
     int stdin_fd;   /* write end of the child's stdin: closing it stops the emulator */
     int stdout_fd;  /* read end of the child's stdout */
     int port;
-    char url[256];  /* "http://127.0.0.1:PORT", no trailing slash */
+    char url[256];  /* "http://127.0.0.1:PORT" (https:// when serving TLS), no trailing slash */
 } emulator;
 
 static inline double emulator_now_(void) {
@@ -92,18 +94,19 @@ static inline int emulator_read_line_(int fd, char *buf, size_t n, double timeou
 
 static inline void emulator_stop(emulator *e);
 
-/* Starts the emulator; 0 on success (e->url set), -1 with a message on stderr otherwise. */
-static inline int emulator_start(emulator *e, const char *fixtures_dir) {
+/* Starts `script` (NULL: the emulator, $ANYLLM_EMULATOR) with "--port 0" and the NULL-terminated `extra`
+ * arguments (at most 16), and waits for its line "PREFIX URL" (prefix includes the space). 0 on success (e->url
+ * set), -1 with a message on stderr otherwise. */
+static inline int test_server_start(emulator *e, const char *script, const char *const *extra, const char *prefix) {
     memset(e, 0, sizeof *e);
     e->pid = -1;
     e->stdin_fd = e->stdout_fd = -1;
     signal(SIGPIPE, SIG_IGN); /* a peer closing a socket must never kill the test */
 
-    const char *script = getenv("ANYLLM_EMULATOR");
+    if (!script) script = getenv("ANYLLM_EMULATOR");
     if (!script || !*script) script = "Tests/emulator/emulator.py";
     const char *python = getenv("ANYLLM_PYTHON");
     if (!python || !*python) python = "python3";
-    if (!fixtures_dir) fixtures_dir = getenv("ANYLLM_FIXTURES");
     char exe[4096];
     if (emulator_find_in_path_(python, exe, sizeof exe) != 0) {
         fprintf(stderr, "emulator: %s not found\n", python);
@@ -114,16 +117,13 @@ static inline int emulator_start(emulator *e, const char *fixtures_dir) {
         return -1;
     }
     /* argv is built before fork: between fork and exec the child calls only async-signal-safe functions. */
-    const char *argv[8];
+    const char *argv[24];
     int argc = 0;
     argv[argc++] = exe;
     argv[argc++] = script;
     argv[argc++] = "--port";
     argv[argc++] = "0";
-    if (fixtures_dir && *fixtures_dir) {
-        argv[argc++] = "--fixtures";
-        argv[argc++] = fixtures_dir;
-    }
+    for (int i = 0; extra && extra[i] && argc < 23; i++) argv[argc++] = extra[i];
     argv[argc] = NULL;
 
     int in[2], out[2];
@@ -156,7 +156,6 @@ static inline int emulator_start(emulator *e, const char *fixtures_dir) {
         emulator_stop(e);
         return -1;
     }
-    const char *prefix = "ANYLLM_EMULATOR ";
     if (strncmp(line, prefix, strlen(prefix)) != 0) {
         fprintf(stderr, "emulator: unexpected startup line \"%s\"\n", line);
         emulator_stop(e);
@@ -165,12 +164,19 @@ static inline int emulator_start(emulator *e, const char *fixtures_dir) {
     snprintf(e->url, sizeof e->url, "%s", line + strlen(prefix));
     const char *colon = strrchr(e->url, ':');
     e->port = colon ? atoi(colon + 1) : 0;
-    if (strncmp(e->url, "http://", 7) != 0 || e->port <= 0) {
+    if ((strncmp(e->url, "http://", 7) != 0 && strncmp(e->url, "https://", 8) != 0) || e->port <= 0) {
         fprintf(stderr, "emulator: cannot read the URL in \"%s\"\n", line);
         emulator_stop(e);
         return -1;
     }
     return 0;
+}
+
+/* Starts the emulator; 0 on success (e->url set), -1 with a message on stderr otherwise. */
+static inline int emulator_start(emulator *e, const char *fixtures_dir) {
+    if (!fixtures_dir) fixtures_dir = getenv("ANYLLM_FIXTURES");
+    const char *extra[] = {"--fixtures", fixtures_dir, NULL};
+    return test_server_start(e, NULL, fixtures_dir && *fixtures_dir ? extra : NULL, "ANYLLM_EMULATOR ");
 }
 
 /* Stops the emulator: closes its stdin, sends SIGTERM, reaps it (SIGKILL after 5 s). Idempotent. */

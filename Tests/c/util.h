@@ -236,11 +236,12 @@ static inline bool expect_error(anyllm_client *client, json_t *req, anyllm_statu
 
 /* ---- raw HTTP to the emulator -------------------------------------------------------------------------------- */
 
-/* GET path from the emulator; returns the body (malloc'd) or NULL. */
-static inline char *http_get(const char *path) {
+/* GET path from a plain-HTTP test server on 127.0.0.1:port (the emulator, the test proxy); returns the body
+ * of a 200 answer (malloc'd) or NULL. */
+static inline char *http_get_port(int port, const char *path) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return NULL;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_emu.port)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timeval tv = {10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -273,6 +274,9 @@ static inline char *http_get(const char *path) {
     free(buf);
     return copy;
 }
+
+/* GET path from the emulator; returns the body (malloc'd) or NULL. */
+static inline char *http_get(const char *path) { return http_get_port(g_emu.port, path); }
 
 /* The last request the emulator received: {"method","path","query","headers","body"} (new reference). */
 static inline json_t *emu_last_request(void) {

@@ -237,7 +237,7 @@ def send_failure(reply, f, model):
         return reply.error(500, "api_error", "Internal server error")
     if f.kind == "rate_limit":
         return reply.error(429, "rate_limit_error", RATE_LIMITED,
-                           [("retry-after", email.utils.formatdate(time.time() + 3, usegmt=True))])
+                           [faults.retry_after_header(f)])
     n = f.status
     if n == 404:
         return reply.error(404, "not_found_error", "model: %s" % model)
@@ -253,6 +253,8 @@ def render(reply, plan, stream):
         if fx is None:
             return reply.error(404, "not_found_error", "model: replay:%s" % plan.replay)
         return fixtures.replay(ex, fx, reply.headers())
+    if faults.transport_fault(ex, plan):
+        return
     if plan.failure is not None:
         return send_failure(reply, plan.failure, plan.model)
 

@@ -7,6 +7,7 @@ and the body `{"message": "..."}`; mid-stream failures are exception frames (`:m
 """
 
 import base64
+import dataclasses
 import json
 import os
 import random
@@ -139,8 +140,26 @@ def converse_body(plan, started):
 
 
 def _ev(kind, payload, tag):
+    """(kind, JSON payload bytes, tag): framed later by frame_events, after the payload-level faults."""
     payload = dict(payload, p=padding())
-    return es.event(kind, json.dumps(payload, separators=(",", ":"), ensure_ascii=False)), tag
+    return kind, json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8"), tag
+
+
+def frame_events(events, plan):
+    """Frame (kind, payload, tag) events as event-stream messages. The content faults go *inside* the frames, whose
+    lengths and both CRCs stay right, so what is wrong is only the JSON or its UTF-8, as a provider's own bug would
+    be: bad-utf8 puts invalid bytes in a payload; truncated-json cuts the third content payload's JSON short and
+    ends the stream after it."""
+    out, seen = [], 0
+    for kind, payload, tag in events:
+        if plan.bad_utf8:
+            payload = payload.replace(faults.INVALID_UTF8_MARK, faults.INVALID_UTF8)
+        if plan.truncate_json and tag == "body" and seen == 2:
+            out.append((es.event(kind, faults.truncate_payload(payload)), tag))
+            return out
+        seen += tag == "body"
+        out.append((es.event(kind, payload), tag))
+    return out
 
 
 def stream_events(plan, started):
@@ -194,9 +213,13 @@ def send_failure(reply, f):
                                                                  "account. Request a quota increase.")
     if f.kind == "flaky":
         return reply.error(500, "InternalServerException", STATUS_ERRORS[500][1])
-    if f.kind == "rate_limit":
-        return reply.error(429, "ThrottlingException", THROTTLED)
-    kind, message = STATUS_ERRORS.get(f.status, ("ValidationException" if f.status < 500 else "InternalServerException",
+    if f.kind == "rate_limit":      # retry-after-date / retry-after-N: Bedrock's throttling with a Retry-After
+        return reply.error(429, "ThrottlingException", THROTTLED, [faults.retry_after_header(f)])
+    if f.status == 401:
+        return reply.error(401, "UnrecognizedClientException", "The security token included in the request is invalid.",
+                           namespace=CORAL_AUTH)
+    # Converse documents no other statuses: their type is one no client knows, so it falls back on the status.
+    kind, message = STATUS_ERRORS.get(f.status, ("ScriptedHttp%dException" % f.status,
                                                  "Request failed with HTTP %d (scripted by the emulator)." % f.status))
     return reply.error(f.status, kind, message)
 
@@ -229,12 +252,18 @@ def render(reply, plan, stream, model):
             return reply.error(404, "ResourceNotFoundException", "Could not resolve the foundation model from the "
                                                                  "provided model identifier.")
         return fixtures.replay(ex, fx, reply.headers())
+    if faults.transport_fault(ex, plan):
+        return
     if plan.failure is not None:
         return send_failure(reply, plan.failure)
     if not stream:
         faults.stall(plan.delay_before_ms)
         if plan.garbage:
             return ex.send(200, faults.GARBAGE, JSON, reply.headers())
+        if model == "error-body-200":
+            # Bedrock's error shape with a 200: a client must not take it for an empty answer.
+            return ex.send(200, json.dumps({"message": MID_MESSAGES["modelStreamErrorException"]}), JSON,
+                           reply.headers())
         if plan.error_event or model in MID_STREAM:
             # Non-streamed, a mid-stream failure is an ordinary error answer.
             kind = {"bad-crc": "modelStreamErrorException"}.get(MID_STREAM.get(model), MID_STREAM.get(model, ""))
@@ -250,7 +279,7 @@ def render(reply, plan, stream, model):
     if plan.garbage:
         ex.write(b"<<<this is not an event stream>>>")
         return ex.end_stream()
-    events = stream_events(plan, started)
+    events = frame_events(stream_events(plan, started), plan)
     interrupt = b""
     mid = MID_STREAM.get(model)
     if mid == "bad-crc":
@@ -258,11 +287,11 @@ def render(reply, plan, stream, model):
                                                               "p": padding()}), corrupt="message")
     elif mid:
         interrupt = es.exception(mid, json.dumps({"message": MID_MESSAGES[mid]}))
-    if plan.bytewise:       # split-utf8: the whole stream one byte per write, frames split at every byte
-        faults.write_bytewise(ex, b"".join(e for e, _ in events))
-        return ex.end_stream()
-    faults.write_events(ex, events, piece_delay_ms=plan.piece_delay_ms, stall_ms=plan.stall_ms,
-                        drop_after=plan.drop_after, interrupt_after=2 if mid else None, interrupt=interrupt)
+    # Delivery faults (split-utf8 splits frames at every byte, trickle, stall, drop, reset) on the framed bytes; the
+    # content faults are already inside the frames. A drop or reset cuts the next frame in half: a decoder must not
+    # take a partial frame at the end of the body for a complete one.
+    delivery = dataclasses.replace(plan, bad_utf8=False, truncate_json=False, error_event_after=2 if mid else None)
+    faults.stream_with_faults(ex, events, delivery, interrupt, cut_mid_event=True)
 
 
 # ---- handler --------------------------------------------------------------------------------------------------------------

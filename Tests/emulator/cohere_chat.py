@@ -5,11 +5,9 @@ response object, or a stream of typed events: SSE with `event:` lines when the c
 text/event-stream, else one JSON object per line).
 """
 
-import email.utils
 import json
 import random
 import string
-import time
 import uuid
 
 import cohere_validate as v
@@ -177,7 +175,7 @@ def send_failure(ex, f, model):
     if f.kind == "flaky":
         return error(ex, 500, INTERNAL)
     if f.kind == "rate_limit":
-        return error(ex, 429, RATE_LIMITED, [("Retry-After", email.utils.formatdate(time.time() + 3, usegmt=True))])
+        return error(ex, 429, RATE_LIMITED, [faults.retry_after_header(f)])
     n = f.status
     if n == 404:
         return error(ex, 404, "model '%s' not found, make sure the correct model ID was used and that you have "
@@ -192,6 +190,8 @@ def render(ex, plan, stream, as_sse):
         if fx is None:
             return send_failure(ex, script.Failure("status", 404), "replay:" + plan.replay)
         return fixtures.replay(ex, fx)
+    if faults.transport_fault(ex, plan):
+        return
     if plan.failure is not None:
         return send_failure(ex, plan.failure, plan.model)
 

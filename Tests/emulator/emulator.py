@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import traceback
@@ -76,7 +77,11 @@ def _compile_routes():
 
 # ---- HTTP ---------------------------------------------------------------------------------------------------------
 class BadRequestBody(Exception):
-    pass
+    status = 400
+
+
+class BodyTooLarge(BadRequestBody):
+    status = 413        # what the providers' front ends answer to a body over their limit
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -102,8 +107,9 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one_request(self):
         try:
             super().handle_one_request()
-        except (ConnectionError, TimeoutError, socket.timeout):
-            self.close_connection = True    # the client went away; nothing to answer
+        except (ConnectionError, TimeoutError, socket.timeout, ssl.SSLError):
+            # The client went away, or (TLS) refused our certificate during the handshake: nothing to answer.
+            self.close_connection = True
 
     def _read_body(self):
         te = (self.headers.get("Transfer-Encoding") or "").lower()
@@ -123,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
                     return b"".join(parts)
                 total += size
                 if total > MAX_BODY:
-                    raise BadRequestBody("body too large")
+                    raise BodyTooLarge("the body is larger than %d MiB" % (MAX_BODY >> 20))
                 data = self.rfile.read(size)
                 if len(data) < size:
                     raise ConnectionResetError("eof in chunk")
@@ -136,7 +142,9 @@ class Handler(BaseHTTPRequestHandler):
             n = int(length)
         except ValueError:
             raise BadRequestBody("bad Content-Length")
-        if n < 0 or n > MAX_BODY:
+        if n > MAX_BODY:
+            raise BodyTooLarge("the body is larger than %d MiB" % (MAX_BODY >> 20))
+        if n < 0:
             raise BadRequestBody("bad Content-Length")
         data = self.rfile.read(n)               # BufferedReader.read(n) loops until n bytes or EOF
         if len(data) < n:
@@ -170,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
             except BadRequestBody as e:
                 self.close_connection = True    # framing is unknown now, so the connection cannot be reused
                 ex = Exchange(self, self.command, path, query, url.query, b"")
-                return ex.send_json(400, _json_error("Could not read the request body: %s." % e))
+                return ex.send_json(e.status, _json_error("Could not read the request body: %s." % e))
             if not (path.startswith("/_emulator/") or path == "/health"):
                 self._record(path, query, body)
             ex = Exchange(self, self.command, path, query, url.query, body)
@@ -224,7 +232,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)) or (
+        if isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError)) or (
                 isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.ECONNRESET, errno.EBADF, errno.ENOTCONN)):
             return                         # clients hanging up mid-answer are routine in fault tests
         super().handle_error(request, client_address)
@@ -247,12 +255,24 @@ def main(argv=None):
     ap.add_argument("--fixtures", default=fixtures.default_dir(), help="recorded fixtures folder for replay:NAME")
     ap.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin reaches EOF")
     ap.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    ap.add_argument("--tls-key", help="the certificate's PEM private key (default: in --tls-cert)")
     args = ap.parse_args(argv)
+    if args.tls_key and not args.tls_cert:
+        ap.error("--tls-key needs --tls-cert")
 
     server = EmulatorServer(("127.0.0.1", args.port), os.path.abspath(args.fixtures), args.verbose)
+    scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake runs on the connection's own thread (at its first read), not in accept(): a client
+        # that stalls or refuses the certificate must not hold up the other connections.
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        scheme = "https"
     # The handler goes in before the announcement: a parent may send SIGTERM as soon as it reads it.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    print("ANYLLM_EMULATOR http://127.0.0.1:%d" % server.server_address[1], flush=True)
+    print("ANYLLM_EMULATOR %s://127.0.0.1:%d" % (scheme, server.server_address[1]), flush=True)
     if not args.no_stdin_watch:
         threading.Thread(target=_watch_stdin, name="stdin-watch", daemon=True).start()
     try:

@@ -348,8 +348,9 @@ def send_failure(site, f):
     if f.kind == "flaky":
         return site.error(500, INTERNAL)
     if f.kind == "rate_limit":
-        return site.error(429, VERTEX_429 if site.vertex else RATE_LIMITED, [retry_info(3)],
-                          extra=[("Retry-After", email.utils.formatdate(time.time() + 3, usegmt=True))])
+        secs = f.retry_after_secs if f.retry_after_secs is not None else 3
+        return site.error(429, VERTEX_429 if site.vertex else RATE_LIMITED, [retry_info(secs)],
+                          extra=[faults.retry_after_header(f)])
     n = f.status
     if n == 404:
         return site.not_found()
@@ -385,6 +386,8 @@ def render(site, plan, candidates):
         if fx is None:
             return site.not_found()
         return fixtures.replay(ex, fx, site.headers())
+    if faults.transport_fault(ex, plan):
+        return
     if plan.failure is not None:
         return send_failure(site, plan.failure)
 

@@ -59,7 +59,9 @@ def failure(f, model):
     if f.kind == "context_length":
         return 400, error("invalid_request_message_error", "Prompt contains 200000 tokens and 0 draft tokens, too "
                           "large for model with 131072 maximum context length", "3051"), []
-    if f.kind in ("quota", "rate_limit") or f.status == 429:
+    if f.kind == "rate_limit":      # retry-after-date / retry-after-N
+        return 429, error("rate_limited", "Rate limit exceeded", "1300"), [faults.retry_after_header(f)]
+    if f.kind == "quota" or f.status == 429:
         return 429, error("rate_limited", "Rate limit exceeded", "1300"), []
     if f.kind == "flaky" or f.status == 500:
         return 500, error("internal_server_error", "Internal server error", "1000"), []
@@ -133,6 +135,8 @@ def render(ex, plan, stream):
         if fx is None:
             return send(ex, 400, error("invalid_model", "Invalid model: replay:%s" % plan.replay, "1500"))
         return fixtures.replay(ex, fx, hs)
+    if faults.transport_fault(ex, plan):
+        return
     if plan.failure is not None:
         status, body, more = failure(plan.failure, plan.model)
         if body is None:

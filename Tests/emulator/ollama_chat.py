@@ -142,8 +142,7 @@ def send_failure(ex, f, model):
     if f.kind == "flaky":
         return send_error(ex, 500, RUNNER_DIED)
     if f.kind == "rate_limit":
-        return send_error(ex, 429, "too many requests",
-                          [("Retry-After", email.utils.formatdate(time.time() + 3, usegmt=True))])
+        return send_error(ex, 429, "too many requests", [faults.retry_after_header(f)])
     n = f.status
     fixed = {400: "invalid request (scripted HTTP 400 from the emulator)", 401: "unauthorized",
              403: "forbidden", 404: not_found(model), 429: "too many requests", 500: RUNNER_DIED,
@@ -158,6 +157,8 @@ def render(ex, plan, stream):
         if fx is None:
             return send_error(ex, 404, not_found("replay:" + plan.replay))
         return fixtures.replay(ex, fx)
+    if faults.transport_fault(ex, plan):
+        return
     if plan.failure is not None:
         return send_failure(ex, plan.failure, plan.model)
     err = (go_json({"error": MID_STREAM_ERROR}) + "\n").encode("utf-8")

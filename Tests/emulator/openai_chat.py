@@ -213,8 +213,8 @@ def failure_response(f, model):
                              "Limit 3, Used 3, Requested 1. Please try again in 1.5s. Visit "
                              "https://platform.openai.com/account/rate-limits to learn more." % model,
                              "requests", code="rate_limit_exceeded")
-    if f.kind == "rate_limit":      # retry-after-date: only an HTTP date, 3 s ahead
-        return 429, JSON, rate_limited, [("Retry-After", email.utils.formatdate(time.time() + 3, usegmt=True))]
+    if f.kind == "rate_limit":      # retry-after-date / retry-after-N: only Retry-After (a date 3 s ahead, or N s)
+        return 429, JSON, rate_limited, [faults.retry_after_header(f)]
     n = f.status
     if n == 429:
         return 429, JSON, rate_limited, [("retry-after", "2"), ("retry-after-ms", "1500")]
@@ -248,6 +248,8 @@ def render(ex, plan, stream, include_usage, extra):
                                                  "it. (no such recorded fixture)" % plan.replay,
                                                  code="model_not_found"), extra)
         return fixtures.replay(ex, fx, headers)
+    if faults.transport_fault(ex, plan):
+        return
     if plan.failure is not None:
         status, ctype, body, more = failure_response(plan.failure, plan.model)
         if isinstance(body, dict):
@@ -263,12 +265,7 @@ def render(ex, plan, stream, include_usage, extra):
             return ex.send(200, faults.GARBAGE, JSON, headers)
         obj = err_event if plan.error_event else completion_obj(plan)
         body = (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        if plan.drop_after is not None:
-            return faults.send_truncated(ex, 200, body, JSON, headers)
-        if plan.bytewise:
-            ex.send(200, b"", JSON, headers, content_length=len(body))
-            return faults.write_bytewise(ex, body)
-        return ex.send(200, body, JSON, headers)
+        return faults.send_body(ex, 200, body, JSON, headers, plan)
 
     ex.set_nodelay()        # every event should leave as soon as it is written
     ex.start_stream(200, EVENT_STREAM, headers)
@@ -277,12 +274,8 @@ def render(ex, plan, stream, include_usage, extra):
             ex.write(data)
         return ex.end_stream()
     events = sse.frame(stream_payloads(plan, include_usage), plan.framing)
-    if plan.bytewise:
-        faults.write_bytewise(ex, b"".join(data for data, _ in events))
-        return ex.end_stream()
     interrupt = sse.frame([(err_event, "body")], plan.framing)[0][0]
-    faults.write_events(ex, events, piece_delay_ms=plan.piece_delay_ms, stall_ms=plan.stall_ms,
-                        drop_after=plan.drop_after, interrupt_after=plan.error_event_after, interrupt=interrupt)
+    faults.stream_with_faults(ex, events, plan, interrupt)
 
 
 # ---- handlers ------------------------------------------------------------------------------------------------------------

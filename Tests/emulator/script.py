@@ -58,6 +58,7 @@ class Failure:
     kind: str
     status: int
     retry_after_date: bool = False
+    retry_after_secs: int = None       # retry-after-N: Retry-After in seconds (else an HTTP date)
 
 
 @dataclass
@@ -82,6 +83,13 @@ class Plan:
     error_event_after: int = None      # streamed: an in-stream error event after N content events
     error_event: bool = False          # non-streamed: HTTP 200 whose body is an error object
     bytewise: bool = False             # write the body one byte per write
+    reset_before_headers: bool = False # reset the connection (RST) instead of answering
+    reset_after: int = None            # like drop_after, but the connection is reset (RST) instead of closed
+    trickle: tuple = None              # (ms, n): the first n body bytes one per write, ms apart
+    truncate_json: bool = False        # a body / the third stream event whose JSON is cut short, framing intact
+    bad_utf8: bool = False             # invalid UTF-8 bytes in the answer text (faults.INVALID_UTF8_MARK)
+    raw_status: tuple = None           # (status, "text" | "empty"): an error status without a JSON body
+    echo_key: bool = False             # a 401 whose message repeats the credential received
     framing: str = "lf"                # SSE line endings: "lf" | "crlf" | "cr" | "quirks"
 
     @property
@@ -90,6 +98,21 @@ class Plan:
 
 
 SPLIT_UTF8_TEXT = "héllo wörld — 你好 👋 ok"
+BAD_UTF8_TEXT = "tok0 tok1 BAD_UTF8_HERE tok3 tok4"   # the marker becomes invalid bytes on the wire (faults.py)
+HUGE_PIECE = 256 << 10                                 # huge-MB: bytes per content piece
+
+
+def huge_pieces(mib):
+    """mib MiB of text in 256 KiB pieces: 16-byte words "w0000000000000N " (N counting up), so a client's copy can
+    be checked for lost, repeated or reordered bytes."""
+    total = mib << 20
+    words_per_piece = HUGE_PIECE // 16
+    out, n = [], 0
+    while n * 16 < total:
+        count = min(words_per_piece, (total - n * 16) // 16)
+        out.append("".join("w%014d " % (n + i) for i in range(count)))
+        n += count
+    return out
 
 
 # ---- small helpers -----------------------------------------------------------------------------------------------
@@ -209,6 +232,20 @@ def plan(conv):
     if m == "garbage":
         p.garbage = True
         return p
+    r = re.fullmatch(r"status-(\d{3})-(text|empty)", m)
+    if r and 400 <= int(r.group(1)) <= 599:
+        p.raw_status = (int(r.group(1)), r.group(2))
+        return p
+    r = re.fullmatch(r"retry-after-(\d+)", m)
+    if r:
+        p.failure = Failure("rate_limit", 429, retry_after_secs=int(r.group(1)))
+        return p
+    if m == "reset-before-headers":
+        p.reset_before_headers = True
+        return p
+    if m == "echo-key":
+        p.echo_key = True
+        return p
 
     # 2. what the answer says. Tool rules apply to every model; model-specific text only replaces the echo.
     last = msgs[-1] if msgs else None
@@ -216,6 +253,8 @@ def plan(conv):
     long_n = re.fullmatch(r"long-(\d+)", m)
     slow = re.fullmatch(r"slow-(\d+)-(\d+)", m)
     drop = re.fullmatch(r"drop-after-(\d+)", m)
+    reset_n = re.fullmatch(r"reset-after-(\d+)", m)
+    huge = re.fullmatch(r"huge-(\d+)", m)
 
     if conv.tools and conv.tool_choice != "none" and last is not None and last.role == "user":
         if conv.tool_choice == "named":
@@ -240,9 +279,13 @@ def plan(conv):
         p.content = pieces(tokens(int(long_n.group(1))))
     elif slow:
         p.content = pieces(tokens(int(slow.group(1))))
-    elif drop:
+    elif drop or reset_n:
         # More words than N so the cut always lands mid-answer.
-        p.content = pieces(tokens(int(drop.group(1)) + 5))
+        p.content = pieces(tokens(int((drop or reset_n).group(1)) + 5))
+    elif huge:
+        p.content = huge_pieces(int(huge.group(1)))
+    elif m == "bad-utf8":
+        p.content = pieces(BAD_UTF8_TEXT)
     elif m == "length":
         p.content, p.finish = ["truncated"], "length"
     elif m == "split-utf8":
@@ -272,6 +315,13 @@ def plan(conv):
         p.stall_ms = p.delay_before_ms = int(r.group(1))
     if drop:
         p.drop_after = int(drop.group(1))
+    if reset_n:
+        p.reset_after = int(reset_n.group(1))
+    r = re.fullmatch(r"trickle-(\d+)-(\d+)", m)
+    if r:
+        p.trickle = (int(r.group(1)), int(r.group(2)))
+    p.truncate_json = m == "truncated-json"
+    p.bad_utf8 = m == "bad-utf8"
     if m == "error-event":
         p.error_event_after, p.error_event = 2, True
     p.bytewise = m == "split-utf8"

@@ -11,7 +11,9 @@ import Glibc
 }
 
 /// The provider registry as JSON: {"providers": [{"name", "protocol", "base_url", "base_url_env",
-/// "api_key_env", "api_key_required", "api_key_set"}, ...]}.
+/// "api_key_env", "api_key_required", "api_key_set"}, ...]}. api_key_set: the environment holds
+/// credentials the provider would use (its key variable or alternative one; for bedrock, also an
+/// AWS access key pair).
 /// Returns a new string: the caller frees it with anyllm_string_free. NULL only when out of memory.
 @c public func anyllm_providers() -> UnsafeMutablePointer<CChar>? {
     CABI.cString(Registry.json(environment: env).serialized)
@@ -20,10 +22,17 @@ import Glibc
 /// Creates a client: a set of default transport options for the calls made through it.
 /// options_json: NULL for the defaults, or a JSON object with any of "timeout" (total seconds per
 /// attempt, default 600), "connect_timeout" (10), "read_timeout" (longest silence between received
-/// bytes, 120), "max_retries" (2), "headers" (object of extra HTTP headers), "proxy", "ca_bundle",
-/// "verify_tls" (true), "max_connections_per_host" (0 = no limit; more calls to one host wait for
-/// a free connection). A call's "client_args" override these per call, except
+/// bytes, 120), "max_retries" (2), "headers" (object of extra HTTP headers), "proxy",
+/// "ca_bundle", "verify_tls" (true), "max_connections_per_host" (0 = no limit; more calls to one
+/// host wait for a free connection). A call's "client_args" override these per call, except
 /// max_connections_per_host, which belongs to the client's connection pool.
+/// TLS: certificates are verified against the system CA store, or against "ca_bundle" (a PEM file)
+/// when given; a failure is ANYLLM_E_CONNECTION ("the server's certificate could not be verified").
+/// "verify_tls": false TURNS VERIFICATION OFF: anyone on the network path can then read and alter
+/// the traffic, API keys included. Only for local test servers; never in production.
+/// "proxy": "http://[user:password@]host:port"; without it libcurl reads https_proxy/HTTPS_PROXY,
+/// http_proxy (lower case only), all_proxy and no_proxy/NO_PROXY; "" turns proxies off. Proxy
+/// credentials are redacted from errors like API keys.
 /// error_json: may be NULL; on failure *error_json receives an error JSON object that the caller
 /// frees with anyllm_string_free (it is set to NULL on success).
 /// Returns the client (free it with anyllm_client_free), or NULL when the options are invalid.
@@ -48,8 +57,10 @@ import Glibc
 }
 
 /// Frees a client: cancels its calls in flight and waits until they have ended (their on_done
-/// callbacks included). NULL is a no-op (the default client is never freed). Must not be called
-/// from inside a callback of one of the client's own calls.
+/// callbacks included). NULL is a no-op (the default client is never freed). From inside a
+/// callback of one of the client's own calls it cannot wait for that call: it cancels the calls
+/// and returns at once, and the client is released when its last call has ended (handles of
+/// started calls stay valid until anyllm_call_free). The client must not be used afterwards.
 @c public func anyllm_client_free(_ client: anyllm_client_handle?) {
     guard let client else { return }
     let c = Unmanaged<Client>.fromOpaque(UnsafeRawPointer(client))
@@ -98,6 +109,54 @@ import Glibc
     let call = CABI.client(client).start(CABI.bytes(request_json), blocking: false, onChunk: on_chunk, onDone: on_done,
                                          userData: user_data)
     return OpaquePointer(Unmanaged.passRetained(call).toOpaque())
+}
+
+/// Starts one completion that the calling thread drives itself, pulling its chunks with
+/// anyllm_call_next: the request is sent, and the answer received and decoded, inside
+/// anyllm_call_next on the thread that calls it (no hand-over between threads; with a client
+/// whose max_connections_per_host is set, the client's engine thread does the I/O instead).
+/// No callbacks. For a request without "stream": true, anyllm_call_next hands out no chunks and
+/// reports the end once the answer is in. client: NULL for the default client. request_json:
+/// read before this returns.
+/// Returns the call handle (free it with anyllm_call_free; anyllm_call_wait gives the outcome,
+/// as for anyllm_completion_start), or NULL when request_json is NULL.
+@c public func anyllm_completion_open(_ client: anyllm_client_handle?,
+                                      _ request_json: UnsafePointer<CChar>?) -> anyllm_call_handle? {
+    guard let request_json else { return nil }
+    let call = CABI.client(client).open(CABI.bytes(request_json))
+    return OpaquePointer(Unmanaged.passRetained(call).toOpaque())
+}
+
+/// Pulls the next chunks of a call started with anyllm_completion_open, driving its I/O on the
+/// calling thread until chunks are ready, the call has ended, or timeout_ms milliseconds have
+/// passed (timeout_ms < 0: no limit; 0: only what is ready now).
+/// chunks_json, len: on ANYLLM_OK, *chunks_json points to a JSON array of one or more
+/// ChatCompletionChunk objects in stream order (NUL-terminated; *len bytes without the NUL), or
+/// is NULL with *len 0 when the call has ended: anyllm_call_wait then returns its outcome at
+/// once. The array is owned by the call and valid until the next anyllm_call_next or
+/// anyllm_call_free of this call; do not free it. Either pointer may be NULL.
+/// Returns ANYLLM_OK; ANYLLM_E_TIMEOUT when timeout_ms passed with nothing new (the call goes on:
+/// pull again, or cancel it; the call's own timeouts are reported in its outcome, not here); or
+/// ANYLLM_E_INVALID_REQUEST when call is NULL or was not started with anyllm_completion_open.
+/// Calls on one handle from several threads take turns; anyllm_call_cancel may come from any
+/// thread and makes a waiting anyllm_call_next return promptly.
+@c public func anyllm_call_next(_ call: anyllm_call_handle?, _ timeout_ms: Int32,
+                                _ chunks_json: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                                _ len: UnsafeMutablePointer<UInt>?) -> anyllm_status {
+    chunks_json?.pointee = nil
+    len?.pointee = 0
+    guard let call else { return ANYLLM_E_INVALID_REQUEST }
+    let c = CABI.call(call)
+    guard c.pulled else { return ANYLLM_E_INVALID_REQUEST }
+    switch c.next(timeout: timeout_ms < 0 ? -1 : Double(timeout_ms) / 1000) {
+    case .chunks:
+        let b = c.pulledJSON
+        chunks_json?.pointee = UnsafeRawPointer(b.base!).assumingMemoryBound(to: CChar.self)
+        len?.pointee = UInt(b.count - 1)
+        return ANYLLM_OK
+    case .ended: return ANYLLM_OK
+    case .timedOut: return ANYLLM_E_TIMEOUT
+    }
 }
 
 /// Asks a call to stop. Safe from any thread, inside its own callbacks included; returns at once.

@@ -21,6 +21,7 @@ final class Attempt {
     }
 
     func retryable(_ e: AnyLLMError) -> Bool {
+        if e.permanent { return false }
         switch e.status {
         case ANYLLM_E_CONNECTION, ANYLLM_E_TIMEOUT: return true
         case ANYLLM_E_RATE_LIMIT: return true
@@ -43,11 +44,14 @@ final class Attempt {
             var e = AnyLLMError(ANYLLM_E_TIMEOUT, Self.timeoutMessage(kind, seconds), provider: provider)
             e.extra.append(("timeout", .string(kind)))
             throw e
-        case .failure(.connection(let msg)):
-            throw AnyLLMError(ANYLLM_E_CONNECTION, msg, provider: provider)
+        case .failure(.connection(let msg, let permanent)):
+            var e = AnyLLMError(ANYLLM_E_CONNECTION, msg, provider: provider)
+            e.permanent = permanent
+            throw e
         case .failure(.sink(let e)):
             throw e
         case .success(let head):
+            if head.status == 407 { throw Self.proxyRefused(head, body: buffered, provider: provider) }
             guard (200..<300).contains(head.status) else {
                 throw proto.decodeError(status: head.status, head: head, body: buffered, provider: provider)
             }
@@ -63,6 +67,16 @@ final class Attempt {
             }
             return .json(ANYLLM_OK, bytes)
         }
+    }
+
+    /// 407 is only ever a proxy's answer (to a plain-http request forwarded through it): a connection
+    /// problem on our side, not the provider's error, and not one a retry fixes. The body is the
+    /// proxy's page; it goes through the Redactor like any other text.
+    static func proxyRefused(_ head: HTTPResponseHead, body: [UInt8], provider: String) -> AnyLLMError {
+        var e = AnyLLMError(ANYLLM_E_CONNECTION, ProxyText.authenticationRequired, httpStatus: 407, provider: provider)
+        e.permanent = true
+        if !body.isEmpty { e.providerError = .string(ErrorMapping.truncatedText(body)) }
+        return e
     }
 
     static func timeoutMessage(_ kind: String, _ s: Double) -> String {

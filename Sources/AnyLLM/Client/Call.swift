@@ -4,7 +4,8 @@ import Glibc
 /// One call as the C caller sees it (`anyllm_call *`, or the blocking anyllm_completion): the
 /// queue of chunks and the outcome coming from the engine, and their delivery to the callbacks.
 /// Non-blocking calls are delivered by DeliveryPool threads; a blocking call by the thread that
-/// waits in anyllm_completion, so its callbacks run on the caller's own thread.
+/// waits in anyllm_completion, so its callbacks run on the caller's own thread; a pulled call
+/// (anyllm_completion_open) by whichever thread calls anyllm_call_next, which also drives its I/O.
 final class Call: @unchecked Sendable {
     /// How a call ended, as the engine side knows it. Turned into the outcome JSON on the delivery
     /// side, which alone knows which chunks the caller received (the aggregate and "partial").
@@ -58,10 +59,22 @@ final class Call: @unchecked Sendable {
     /// reports exactly what its callbacks received, though the engine may have read further.
     private var delivered = StreamAggregator()
 
+    /// Pull mode: the inline engine the pulling thread drives (nil: the client's shared engine),
+    /// given back to the client when the call ends. `pullLock` makes concurrent pulls, waits and
+    /// frees of one pulled call take turns instead of driving one engine from two threads.
+    let pulled: Bool
+    private var pullEngine: Engine?
+    private let pullLock = Monitor()
+    private var pullBatch: [Item] = []
+    private var heldOutcome: Outcome?
+    /// What the last anyllm_call_next handed out: a JSON array of chunks, NUL-terminated.
+    let pulledJSON = CBuffer()
+
     init(client: Client, blocking: Bool, onChunk: anyllm_chunk_fn?, onDone: anyllm_done_fn?,
-         userData: UnsafeMutableRawPointer?) {
+         userData: UnsafeMutableRawPointer?, pulled: Bool = false) {
         self.client = client
-        self.blocking = blocking
+        self.blocking = blocking || pulled
+        self.pulled = pulled
         self.onChunk = onChunk
         self.onDone = onDone
         self.userData = userData
@@ -183,6 +196,81 @@ final class Call: @unchecked Sendable {
         }
     }
 
+    // MARK: pull mode (anyllm_completion_open / anyllm_call_next)
+
+    enum Pulled: Equatable { case chunks, ended, timedOut }
+
+    func startPulling(engine: Engine?) { pullEngine = engine }
+
+    /// Drives the call until chunks are ready (then `pulledJSON` is a JSON array of them, in
+    /// order), it has ended, or `timeout` seconds have passed (negative: no limit).
+    func next(timeout: Double) -> Pulled {
+        pullLock.locked { pullLocked(timeout: timeout, keep: true) }
+    }
+
+    /// Runs a pulled call to its end, dropping chunks nobody pulled (they are still in the result).
+    private func pullToEnd() {
+        pullLock.locked { while pullLocked(timeout: -1, keep: false) == .chunks {} }
+    }
+
+    private func pullLocked(timeout: Double, keep: Bool) -> Pulled {
+        pulledJSON.removeAll()
+        if monitor.locked({ finished }) { return .ended }
+        if let o = heldOutcome {
+            heldOutcome = nil
+            deliver(.done(o))
+            endPull()
+            return .ended
+        }
+        let deadline = timeout < 0 ? Double.infinity : monotonicNow() + timeout
+        while true {
+            monitor.locked {
+                if pullEngine == nil && queue.isEmpty {
+                    monitor.wait(until: deadline == .infinity ? nil : deadline)  // the shared engine's thread pushes
+                }
+                swap(&queue, &pullBatch)
+            }
+            var count = 0
+            for item in pullBatch {
+                switch item {
+                case .chunk(let c):
+                    if monitor.locked({ stopRequested }) { continue }
+                    delivered.add(c)
+                    if keep {
+                        pulledJSON.append(count == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                        pulledJSON.append(c.bytes)
+                    }
+                    count += 1
+                case .done(let o):
+                    // The outcome is always the last item; chunks before it are handed out first.
+                    if count > 0 { heldOutcome = o } else { deliver(item) }
+                }
+            }
+            pullBatch.removeAll(keepingCapacity: true)
+            if count > 0 {
+                if keep {
+                    pulledJSON.append(UInt8(ascii: "]"))
+                    pulledJSON.append(0)
+                }
+                return .chunks
+            }
+            if monitor.locked({ finished }) {
+                endPull()
+                return .ended
+            }
+            let left = deadline - monotonicNow()
+            if left <= 0 { return .timedOut }
+            if let e = pullEngine { _ = e.step(maxWait: left) }
+        }
+    }
+
+    private func endPull() {
+        if let e = pullEngine {
+            pullEngine = nil
+            client.putBack(e)
+        }
+    }
+
     // MARK: caller side
 
     func cancel() {
@@ -199,7 +287,8 @@ final class Call: @unchecked Sendable {
     }
 
     func wait() -> (anyllm_status, [UInt8]) {
-        monitor.locked {
+        if pulled { pullToEnd() }
+        return monitor.locked {
             while !finished { monitor.wait(until: nil) }
             return (status, result)
         }

@@ -16,6 +16,8 @@ final class Client: @unchecked Sendable {
     private var idleInline: [Engine] = []
     private var live: [ObjectIdentifier: Call] = [:]
     private var closing = false
+    /// close() ran inside a callback of one of the client's calls: the engines stop when the last call ends.
+    private var closeDeferred = false
 
     /// Idle inline engines kept (each holds its connections).
     static let maxIdleInline = 256
@@ -35,12 +37,21 @@ final class Client: @unchecked Sendable {
         return outcome
     }
 
+    /// Starts a call that the caller pulls (anyllm_completion_open): its I/O runs in
+    /// anyllm_call_next on the pulling thread, on an inline engine lent to it until it ends.
+    func open(_ request: UnsafeRawBufferPointer) -> Call {
+        let inline = options.maxConnectionsPerHost == 0 ? takeInlineEngine() : nil
+        let call = start(request, blocking: true, onChunk: nil, onDone: nil, userData: nil, on: inline, pulled: true)
+        call.startPulling(engine: inline)
+        return call
+    }
+
     private func takeInlineEngine() -> Engine? {
         if let e = monitor.locked({ closing ? nil : idleInline.popLast() }) { return e }
         return Engine(maxConnectionsPerHost: 0, inline: true)
     }
 
-    private func putBack(_ e: Engine) {
+    func putBack(_ e: Engine) {
         let kept: Bool = monitor.locked {
             if closing || idleInline.count >= Self.maxIdleInline { return false }
             idleInline.append(e)
@@ -52,8 +63,9 @@ final class Client: @unchecked Sendable {
     /// Starts a call; its outcome arrives through the Call (at once for an invalid request).
     /// `inlineEngine`: the engine a blocking call drives itself; nil = the shared threaded one.
     func start(_ request: UnsafeRawBufferPointer, blocking: Bool, onChunk: anyllm_chunk_fn?, onDone: anyllm_done_fn?,
-               userData: UnsafeMutableRawPointer?, on inlineEngine: Engine? = nil) -> Call {
-        let call = Call(client: self, blocking: blocking, onChunk: onChunk, onDone: onDone, userData: userData)
+               userData: UnsafeMutableRawPointer?, on inlineEngine: Engine? = nil, pulled: Bool = false) -> Call {
+        let call = Call(client: self, blocking: blocking, onChunk: onChunk, onDone: onDone, userData: userData,
+                        pulled: pulled)
         let eng: Engine? = monitor.locked {
             if closing { return nil }
             if let inlineEngine {
@@ -77,22 +89,44 @@ final class Client: @unchecked Sendable {
     }
 
     func leave(_ call: Call) {
-        monitor.locked {
+        let finishClose: Bool = monitor.locked {
             live[ObjectIdentifier(call)] = nil
             monitor.broadcast()
+            guard closeDeferred, live.isEmpty else { return false }
+            closeDeferred = false
+            return true
         }
+        if finishClose { stopEngines() }
     }
 
-    /// Cancels every call, waits until all have delivered their outcome, stops the engine.
+    /// Cancels every call, waits until all have delivered their outcome, stops the engine. From inside
+    /// a callback of one of its calls it cannot wait: it cancels them and returns (see anyllm_client_free).
     func close() {
         let calls: [Call] = monitor.locked {
             closing = true
             return Array(live.values)
         }
         for c in calls { c.cancel() }
-        monitor.locked {
-            while !live.isEmpty { monitor.wait(until: nil) }
+        // Nobody may be pulling a pulled call any more: drive each to its (cancelled) end here.
+        for c in calls where c.pulled { _ = c.wait() }
+        // Freed from inside a callback of one of its own calls: waiting for that call would wait for
+        // ourselves. The calls are cancelled; the last one to end stops the engines (leave).
+        if calls.contains(where: { $0.isOnOwnThread }) {
+            let later: Bool = monitor.locked {
+                if live.isEmpty { return false }
+                closeDeferred = true
+                return true
+            }
+            if later { return }
+        } else {
+            monitor.locked {
+                while !live.isEmpty { monitor.wait(until: nil) }
+            }
         }
+        stopEngines()
+    }
+
+    private func stopEngines() {
         monitor.locked { engine }?.shutdown()
         // Engines still lent to blocking calls are shut down by those calls when they return.
         let idle: [Engine] = monitor.locked {

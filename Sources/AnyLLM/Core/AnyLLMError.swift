@@ -21,6 +21,8 @@ struct AnyLLMError: Error, Sendable {
     var attempts: Int?
     /// Extra structured detail, e.g. the list of known providers, or which timeout fired.
     var extra: [(key: String, value: JSON)] = []
+    /// Not worth retrying whatever the status says: the same request would fail the same way.
+    var permanent = false
 
     init(_ status: anyllm_status, _ message: String, httpStatus: Int? = nil, provider: String? = nil,
                 param: String? = nil) {
@@ -61,6 +63,23 @@ struct Redactor: Sendable {
     init(secrets: [String]) {
         // Very short "keys" would redact ordinary words; real keys are long.
         self.secrets = secrets.filter { $0.utf8.count >= 6 }
+    }
+
+    mutating func add(_ more: [String]) {
+        secrets += more.filter { $0.utf8.count >= 6 && !secrets.contains($0) }
+    }
+
+    /// The credentials among extra HTTP headers (names with auth, key, token, secret or cookie in them): the
+    /// whole value, and the token after a scheme such as "Bearer "/"Basic ". (Proxy URLs: ProxyCredentials.)
+    static func credentials(headers: [(String, String)]) -> [String] {
+        var out: [String] = []
+        for (name, value) in headers {
+            let n = name.lowercased()
+            guard ["auth", "key", "token", "secret", "cookie"].contains(where: { n.contains($0) }) else { continue }
+            out.append(value)
+            if let sp = value.firstIndex(of: " ") { out.append(String(value[value.index(after: sp)...]).trimmingSpaces()) }
+        }
+        return out
     }
 
     func clean(_ s: String) -> String {

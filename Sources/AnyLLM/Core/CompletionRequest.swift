@@ -112,6 +112,14 @@ struct CompletionRequest: Sendable {
 
     // MARK: - messages
 
+    /// A provider-specific string field (credentials, region, project): absent or null → nil; any other type, or an
+    /// empty string, is an error — falling back to the environment or a default would send the call elsewhere.
+    func extraString(_ k: String) throws(AnyLLMError) -> String? {
+        guard let v = extras[k], !v.isNull else { return nil }
+        guard let s = v.string, !s.isEmpty else { throw .invalid(k, "expected a non-empty string, got \(v.typeName)") }
+        return s
+    }
+
     static func validateMessages(_ v: JSON) throws(AnyLLMError) -> [JSON] {
         if let s = v.string {
             guard !s.isEmpty else { throw .invalid("messages", "an empty string is not a message") }

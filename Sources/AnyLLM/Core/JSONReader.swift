@@ -45,7 +45,10 @@ struct JSONScanner {
     @inline(__always) var atEnd: Bool { pos >= buf.count }
     @inline(__always) func peek() -> UInt8 { buf[pos] }
 
+    /// Inlined: called around every key and value, and compact JSON (the common case) has no space.
+    @inline(__always)
     mutating func skipSpace() {
+        if pos < buf.count && buf[pos] > 0x20 { return }
         while pos < buf.count {
             let c = buf[pos]
             if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { break }

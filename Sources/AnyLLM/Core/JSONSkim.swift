@@ -83,6 +83,8 @@ extension JSONScanner {
         if let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) {
             let end = buf.count
             while p < end {
+                p = ByteScan.stringStop(base, from: p, to: end)  // plain ASCII, 8 bytes a step
+                if p >= end { break }
                 let c = base[p]
                 if c == UInt8(ascii: "\"") {
                     if !ascii && !isValidUTF8(UnsafeRawBufferPointer(rebasing: buf[start..<p])) {

@@ -34,6 +34,8 @@ struct Gemini: WireProtocol {
         var headers: [(String, String)] = [("Content-Type", "application/json")]
         let url: String
         if vertex {
+            // A wrong type is an error, not a silent fall-back on GOOGLE_CLOUD_PROJECT / _LOCATION.
+            for k in Self.vertexKeys { _ = try req.extraString(k) }
             guard let project = req.extras["vertex_project"]?.string ?? env("GOOGLE_CLOUD_PROJECT") else {
                 throw AnyLLMError(ANYLLM_E_INVALID_REQUEST,
                                   "invalid request: vertex_project: Vertex AI needs a project: pass \"vertex_project\" or set GOOGLE_CLOUD_PROJECT",

@@ -72,6 +72,8 @@ struct OpenAIChat: WireProtocol {
 
     /// OpenAI's own bodies, and most compatible servers', need no change: returned as received.
     func decodeResponseBytes(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> (JSON, [UInt8]) {
+        // The tree is needed only to make chunks of an answer to a stream request.
+        if !request.stream && OpenAIAnswerSkim.isPlain(body) { return (.null, body) }
         let (j, changed) = try decode(body, request: request)
         return (j, changed ? j.serialized : body)
     }

@@ -148,8 +148,16 @@ enum Registry {
             o["base_url_env"] = p.baseEnv.map { .string($0) } ?? .null
             o["api_key_env"] = p.keyEnv.map { .string($0) } ?? .null
             o["api_key_required"] = .bool(!p.keyOptional)
-            o["api_key_set"] = .bool(p.keyEnv.flatMap(environment).map { !$0.isEmpty } ?? false)
+            o["api_key_set"] = .bool(keyIsSet(p, environment))
             return .object(o)
         }))]))
+    }
+
+    /// Whether the environment holds credentials the provider would use: its key variable, its
+    /// alternative one (Cohere's CO_API_KEY, ...), or for Bedrock an AWS access key pair.
+    static func keyIsSet(_ p: ProviderInfo, _ environment: (String) -> String?) -> Bool {
+        func set(_ name: String?) -> Bool { name.flatMap { environment($0) }.map { !$0.isEmpty } ?? false }
+        if set(p.keyEnv) || set(p.altKeyEnv) { return true }
+        return p.wire == .bedrock && set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY")
     }
 }

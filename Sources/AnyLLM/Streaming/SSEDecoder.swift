@@ -32,8 +32,7 @@ struct SSEDecoder: Sendable {
         }
         let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self)
         while i < n {
-            var j = i
-            if let b = base { while j < n && b[j] != 0x0A && b[j] != 0x0D { j += 1 } }
+            var j = base.map { ByteScan.lineEnd($0, from: i, to: n) } ?? n
             if j == n {
                 line.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[i..<n]))
                 return

@@ -21,11 +21,19 @@ final class EasyTransfer {
     private let completion: Completion
     private var slist: UnsafeMutablePointer<curl_slist>?
     private var completed = false
+    /// curl's own words for a failure (CURLOPT_ERRORBUFFER), more precise than curl_easy_strerror:
+    /// "SSL certificate problem: self-signed certificate" rather than "SSL peer certificate or SSH
+    /// remote key was not OK".
+    private let errorBuffer: UnsafeMutablePointer<CChar> = {
+        let b = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        b.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return b
+    }()
 
     init?(_ req: HTTPRequest, options: ClientOptions, owner: UInt64, sink: @escaping Sink,
           completion: @escaping Completion) {
         _ = curlGlobal
-        guard let easy = curl_easy_init() else { return nil }
+        guard let easy = EasyPool.take() else { return nil }
         self.easy = easy
         self.owner = owner
         self.options = options
@@ -35,8 +43,9 @@ final class EasyTransfer {
     }
 
     deinit {
-        curl_easy_cleanup(easy)
+        EasyPool.put(easy)
         curl_slist_free_all(slist)
+        errorBuffer.deallocate()
     }
 
     private func configure(_ req: HTTPRequest) {
@@ -45,6 +54,7 @@ final class EasyTransfer {
         let me = Unmanaged.passUnretained(self).toOpaque()  // the engine keeps self alive while active
         _ = ccurl_setopt_ptr(easy, CURLOPT_URL, req.url)
         _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         _ = ccurl_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
         _ = ccurl_setopt_ptr(easy, CURLOPT_USERAGENT, "libanyllm/\(anyllmVersion)")
         _ = ccurl_setopt_ptr(easy, CURLOPT_ACCEPT_ENCODING, "")
@@ -56,9 +66,11 @@ final class EasyTransfer {
         }
         _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
         _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
+        // No proxy option: libcurl reads https_proxy / HTTPS_PROXY / http_proxy / all_proxy and no_proxy
+        // itself. "" turns proxies off, the environment's included (curl's meaning of an empty proxy).
         if let p = options.proxy { _ = ccurl_setopt_ptr(easy, CURLOPT_PROXY, p) }
         if let ca = options.caBundle { _ = ccurl_setopt_ptr(easy, CURLOPT_CAINFO, ca) }
-        if !options.verifyTLS {
+        if !options.verifyTLS {  // loud in the docs: anyone on the path can read and change the traffic
             _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
             _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
         }
@@ -118,23 +130,37 @@ final class EasyTransfer {
         return true
     }
 
-    /// Maps curl's result code to our failure kinds.
+    /// Maps curl's result code to our failure kinds, with curl's own detail when it gave one.
     func failure(_ code: CURLcode) -> TransferFailure {
-        let text = String(cString: curl_easy_strerror(code))
+        let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        // A proxy that answered CONNECT with an error (curl 7.x reports CURLE_RECV_ERROR, 8.x CURLE_PROXY).
+        var connectCode = 0
+        _ = ccurl_getinfo_long(easy, CURLINFO_HTTP_CONNECTCODE, &connectCode)
+        if connectCode >= 300 { return .connection(ProxyText.tunnelRefused(connectCode), permanent: connectCode == 407) }
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
             var connectTime = 0.0
             _ = ccurl_getinfo_double(easy, CURLINFO_CONNECT_TIME, &connectTime)
             return connectTime == 0 ? .timeout(kind: "connect", seconds: options.connectTimeout)
                                     : .timeout(kind: "total", seconds: options.timeout)
-        case CURLE_COULDNT_CONNECT: return .connection("connection refused or unreachable (\(text))")
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .connection("could not resolve host (\(text))")
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE:
-            return .connection("TLS failure (\(text))")
+        case CURLE_COULDNT_CONNECT: return .connection("connection refused or unreachable (\(detail))")
+        case CURLE_COULDNT_RESOLVE_HOST: return .connection("could not resolve host (\(detail))")
+        case CURLE_COULDNT_RESOLVE_PROXY: return .connection("could not resolve the proxy's host (\(detail))")
+        // The certificate chain or the host name did not check out: the same on every retry.
+        case CURLE_PEER_FAILED_VERIFICATION:
+            return .connection("TLS: the server's certificate could not be verified (\(detail)); if the server uses a "
+                               + "private CA, pass its PEM file as client_args.ca_bundle", permanent: true)
+        case CURLE_SSL_CACERT_BADFILE:
+            return .connection("TLS: could not read the CA bundle \(options.caBundle.map { "\"\($0)\"" } ?? "")"
+                               + " (\(detail))", permanent: true)
+        case CURLE_SSL_CONNECT_ERROR: return .connection("TLS handshake failed (\(detail))")
+        case CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,
+             CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR:
+            return .connection("TLS failure (\(detail))")
         case CURLE_GOT_NOTHING: return .connection("the server closed the connection without answering")
         case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR:
-            return .connection("the connection was closed or reset before the response was complete (\(text))")
-        default: return .connection(text)
+            return .connection("the connection was closed or reset before the response was complete (\(detail))")
+        default: return .connection(detail)
         }
     }
 }

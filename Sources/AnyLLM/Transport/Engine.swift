@@ -110,7 +110,9 @@ final class Engine: @unchecked Sendable {
     /// deadline. A threaded engine waits after the work; an inline one before it (unless it was
     /// just given something to do), so that its driving thread delivers what the work produced
     /// at once. False once stopping and nothing is left.
-    func step() -> Bool {
+    /// `maxWait`: the longest an inline engine may sleep waiting for sockets, in seconds (a pulling
+    /// caller's time limit).
+    func step(maxWait: Double = .infinity) -> Bool {
         let (newOnes, cancels, stop) = monitor.locked { () -> ([EasyTransfer], [UInt64], Bool) in
             defer { incoming.removeAll(); cancelled.removeAll() }
             return (incoming, cancelled, stopping)
@@ -124,7 +126,7 @@ final class Engine: @unchecked Sendable {
             cancelOwners(nil)
             if active.isEmpty && timers.isEmpty && monitor.locked({ incoming.isEmpty }) { return false }
         }
-        if isInline && newOnes.isEmpty && cancels.isEmpty { waitForWork() }
+        if isInline && newOnes.isEmpty && cancels.isEmpty { waitForWork(cap: maxWait) }
         work()
         if !isInline { waitForWork() }
         return true
@@ -165,9 +167,9 @@ final class Engine: @unchecked Sendable {
     }
 
     /// Sleeps until a socket is ready, a wakeup arrives, a timer is due or the read-timeout check.
-    private func waitForWork() {
-        var wait = 1000.0
-        if !active.isEmpty { wait = Self.readCheckInterval * 1000 }
+    private func waitForWork(cap: Double = .infinity) {
+        var wait = min(1000.0, max(0, cap * 1000))
+        if !active.isEmpty { wait = min(wait, Self.readCheckInterval * 1000) }
         if let next = timers.map(\.deadline).min() { wait = min(wait, max(0, (next - monotonicNow()) * 1000)) }
         curl_multi_poll(multi, nil, 0, Int32(wait.rounded(.up)), nil)
     }

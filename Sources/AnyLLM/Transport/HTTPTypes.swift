@@ -24,7 +24,9 @@ struct HTTPResponseHead: Sendable {
 enum TransferFailure: Error {
     case cancelled
     case timeout(kind: String, seconds: Double)
-    case connection(String)
+    /// `permanent`: the same request would fail the same way again (a certificate we do not trust, a
+    /// proxy refusing our credentials), so it is not retried.
+    case connection(String, permanent: Bool = false)
     /// The body sink refused the data (a decode error, or the caller cancelled from a callback).
     case sink(AnyLLMError)
 }

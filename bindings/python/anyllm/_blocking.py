@@ -1,40 +1,20 @@
 """Synchronous calls: wait for a call's result, or iterate over its chunks.
 
-The calling thread waits on a queue with a short timeout, so a signal (Ctrl-C) is handled at once:
-its exception cancels the call and propagates. A stream that is left early (break, close(), or
+Both run through the pull API (_pull): the calling thread drives the call's I/O itself, in
+slices of at most 50 ms with the GIL released, so a signal (Ctrl-C) is handled at once: its
+exception cancels the call and propagates. A stream that is left early (break, close(), or
 garbage collection) cancels its call.
 """
 
 from __future__ import annotations
 
-from _queue import Empty, SimpleQueue
-
-from . import _calls, _chunks, _decode
-
-POLL = 0.05  # seconds between wake-ups while waiting (signals are handled at least this often)
-
-
-def _wait(q, pending):
-    try:
-        while True:
-            try:
-                return q.get(True, POLL)
-            except Empty:
-                continue
-    except BaseException:
-        pending.cancel()
-        raise
+from . import _chunks, _decode, _pull
 
 
 def complete(request, client=None):
     """Runs one call to its end; returns the ChatCompletion or raises its error."""
-    q = SimpleQueue()
-    pending = _calls.start(request.body, q.put, client)
-    while True:
-        item = _wait(q, pending)
-        if item.__class__ is tuple:
-            _calls.release()
-            return _decode.result(item[0], item[1], request)
+    status, data = _pull.run(request.body, client)
+    return _decode.result(status, data, request)
 
 
 class Stream:
@@ -42,14 +22,13 @@ class Stream:
     aggregated ChatCompletion once the stream has ended."""
 
     def __init__(self, request, client=None) -> None:
-        self._queue: SimpleQueue = SimpleQueue()
         self._state = _chunks.StreamState(request)
-        self._pending = _calls.start(request.body, self._queue.put, client)
+        self._call = _pull.PulledCall(request.body, client)
 
     def _prime(self) -> "Stream":
-        """Waits for the first item, so that a call that fails before streaming raises here."""
+        """Waits for the first chunks, so that a call that fails before streaming raises here."""
         try:
-            self._take(_wait(self._queue, self._pending))
+            self._pull()
             if self._state.end is not None and self._state.end[0] != _decode.OK:
                 self._state.next_chunk()  # raises the call's error
         except BaseException:
@@ -57,19 +36,27 @@ class Stream:
             raise
         return self
 
-    def _take(self, item) -> None:
-        self._state.take(item)
-        if item.__class__ is tuple:
-            _calls.release()
+    def _pull(self) -> None:
+        """Takes the next read's chunks, or the call's end."""
+        call = self._call
+        batch = call.next_batch()
+        if batch is not None:
+            self._state.take_batch(batch)
+            return
+        end = call.outcome()
+        call.free()
+        self._state.take(end)
 
     def __iter__(self) -> "Stream":
         return self
 
     def __next__(self):
         state = self._state
+        if state.ready:  # the common case, a chunk of the last read: no checks to make
+            return state.ready.popleft()
         try:
             while state.wants_item():
-                self._take(_wait(self._queue, self._pending))
+                self._pull()
             chunk = state.next_chunk()
         except BaseException:
             # Ctrl-C, or any failure: the traceback would keep this stream alive, so stop the call now.
@@ -85,9 +72,9 @@ class Stream:
         return self._state.completion
 
     def close(self) -> None:
-        """Stops the stream (cancels the call if it is still running)."""
-        if self._state.close():
-            self._pending.cancel()
+        """Stops the stream (cancels the call if it is still running) and releases it."""
+        self._state.close()
+        self._call.free()
 
     def __enter__(self) -> "Stream":
         return self

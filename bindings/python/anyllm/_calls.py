@@ -156,7 +156,10 @@ def start(request: bytes, push, client=None) -> Pending:
 
 
 def pending_count() -> int:
-    return len(_calls)
+    """Calls in flight: started ones (callbacks) and open pulled ones (_pull)."""
+    from . import _pull
+
+    return len(_calls) + _pull.live_count()
 
 
 def _cancel_all_at_exit(grace: float = 5.0) -> None:

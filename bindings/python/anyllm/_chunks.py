@@ -37,12 +37,19 @@ class StreamState:
         return not self.ready and self.end is None and not self.finished
 
     def take(self, item) -> None:
-        """One item from the call."""
+        """One item from the call: a chunk's JSON bytes, or (status, json) at the end."""
         if item.__class__ is tuple:
             self.end = item
             self._release()
             return
-        chunk = _decode.chunk(item)
+        self.take_chunk(_decode.chunk(item))
+
+    def take_batch(self, data: bytes) -> None:
+        """The chunks of one read, as the JSON array anyllm_call_next hands out."""
+        for chunk in _decode.chunks(data):
+            self.take_chunk(chunk)
+
+    def take_chunk(self, chunk) -> None:
         if not self.fold:
             self.ready.append(chunk)
             return
@@ -52,14 +59,16 @@ class StreamState:
                 self._release()
                 return
             self._release()
-        if not chunk.choices:
+        choices = chunk.choices
+        if not choices:
             if chunk.usage is not None and self.ready:
                 self.ready[-1].usage = chunk.usage  # not handed out yet: still safe to complete
             return
-        if any(c.finish_reason for c in chunk.choices):
-            self.held = chunk
-        else:
-            self.ready.append(chunk)
+        for c in choices:
+            if c.finish_reason:
+                self.held = chunk
+                return
+        self.ready.append(chunk)
 
     def _release(self) -> None:
         if self.held is not None:

@@ -14,6 +14,12 @@ def chunk(data: bytes) -> ChatCompletionChunk:
     return ChatCompletionChunk.model_validate(json.loads(data))
 
 
+def chunks(data: bytes) -> list:
+    """A JSON array of chunks (one read's, from anyllm_call_next): one parse for all of them."""
+    build = ChatCompletionChunk._from_json
+    return [build(d) for d in json.loads(data)]
+
+
 def error(data: bytes, request):
     """The exception for a failed call's error JSON."""
     return _errors.from_json(data, request.api_key, ChatCompletion)

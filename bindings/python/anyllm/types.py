@@ -361,6 +361,45 @@ class ChatCompletionChunk(Model):
     system_fingerprint: Optional[str]
     usage: Optional[CompletionUsage]
 
+    @classmethod
+    def _from_json(cls, d: dict) -> "ChatCompletionChunk":
+        """Builds a chunk from a dict that json.loads just made, taking it over: the common
+        shapes (plain content deltas, a finish reason) become the objects' own __dict__s instead
+        of being copied key by key. Anything else (tool calls, reasoning, logprobs, usage, extra
+        objects) takes model_validate's general path. A stream builds thousands of these."""
+        choices = d.get("choices")
+        if choices.__class__ is list:
+            out = []
+            for c in choices:
+                if c.__class__ is dict:
+                    delta = c.get("delta")
+                    if delta.__class__ is dict:
+                        if _PLAIN_DELTA.issuperset(delta):
+                            o = _new(ChoiceDelta)
+                            o.__dict__ = delta
+                            c["delta"] = o
+                        else:
+                            c["delta"] = ChoiceDelta.model_validate(delta)
+                    if c.get("logprobs") is None and _CHOICE_KEYS.issuperset(c):
+                        o = _new(ChunkChoice)
+                        o.__dict__ = c
+                        c = o
+                    else:
+                        c = ChunkChoice.model_validate(c)
+                out.append(c)
+            d["choices"] = out
+        if d.get("usage") is None and _CHUNK_KEYS.issuperset(d):
+            o = _new(cls)
+            o.__dict__ = d
+            return o
+        return cls.model_validate(d)  # the choices are objects already: kept as they are
+
+
+_new = object.__new__
+_PLAIN_DELTA = frozenset(("content", "role", "refusal"))  # deltas with no nested object
+_CHOICE_KEYS = frozenset(ChunkChoice._fields)
+_CHUNK_KEYS = frozenset(ChatCompletionChunk._fields)
+
 
 __all__ = [
     "Model", "ChatCompletion", "ParsedChatCompletion", "Choice", "ParsedChoice", "ChatCompletionMessage",

@@ -96,3 +96,35 @@ def test_objects_are_copyable_and_picklable():
     assert copy.deepcopy(r) == r
     assert pickle.loads(pickle.dumps(r)) == r
     assert r.model_copy(update={"model": "x"}).model == "x"
+
+
+CHUNK_SHAPES = [
+    {"choices": [{"index": 0, "delta": {"content": "w"}, "logprobs": None, "finish_reason": None}]},
+    {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]},
+    {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "c", "type": "function",
+                                                         "function": {"name": "f", "arguments": "{"}}]},
+                  "finish_reason": None}]},
+    {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3,
+                              "prompt_tokens_details": {"cached_tokens": 0}}},
+    {"choices": [{"index": 0, "delta": {"reasoning": {"content": "r"}}, "finish_reason": None}], "x_extra": {"k": 1}},
+    {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop", "x_choice_extra": {"a": [1]},
+                  "logprobs": {"content": [{"token": "a", "logprob": -1, "bytes": [97], "top_logprobs": []}]}}]},
+]
+
+
+@pytest.mark.parametrize("shape", CHUNK_SHAPES)
+def test_stream_chunk_fast_path_builds_what_model_validate_builds(shape):
+    """Streams build chunks with a fast path (anyllm._decode.chunks); it must give the same objects."""
+    from anyllm import _decode
+
+    d = dict({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"}, **shape)
+    slow = ChatCompletionChunk.model_validate(json.loads(json.dumps(d)))
+    fast = _decode.chunks(json.dumps([d, d]).encode())
+    assert len(fast) == 2 and fast[0] == slow and fast[1] == slow
+    assert repr(fast[0]) == repr(slow) and fast[0].model_dump() == slow.model_dump()
+    assert fast[0].model_dump_json() == slow.model_dump_json()
+    for f, s in zip(fast[0].choices, slow.choices):
+        assert type(f) is type(s) and type(f.delta) is type(s.delta)
+        assert f.delta.tool_calls == s.delta.tool_calls and f.delta.reasoning == s.delta.reasoning
+    fast[0].choices = []  # objects do not share state
+    assert fast[1].choices == slow.choices

@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::client::ClientHandle;
@@ -55,11 +55,10 @@ struct Inner {
     waker: Option<Waker>,
 }
 
-/// The queue between the library's delivery thread and the consumer.
+/// The queue between the library's delivery thread and the async consumer (woken by its waker).
 #[derive(Default)]
 pub(crate) struct CallState {
     inner: Mutex<Inner>,
-    ready: Condvar,
 }
 
 impl CallState {
@@ -73,7 +72,6 @@ impl CallState {
             update(&mut inner);
             inner.waker.take()
         };
-        self.ready.notify_all();
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -84,17 +82,6 @@ impl CallState {
             return Some(Event::Chunk(chunk));
         }
         inner.done.take().map(|(status, json)| Event::Done(status, json))
-    }
-
-    /// The next event, blocking until there is one. `Done` comes once: do not ask after it.
-    pub(crate) fn wait(&self) -> Event {
-        let mut inner = self.lock();
-        loop {
-            if let Some(event) = Self::take(&mut inner) {
-                return event;
-            }
-            inner = self.ready.wait(inner).unwrap_or_else(|poisoned| poisoned.into_inner());
-        }
     }
 
     /// The next event, or `Pending` with `cx`'s waker stored for the next callback.

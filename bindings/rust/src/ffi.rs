@@ -94,6 +94,13 @@ extern "C" {
         on_done: anyllm_done_fn,
         user_data: *mut c_void,
     ) -> *mut anyllm_call;
+    pub fn anyllm_completion_open(client: *mut anyllm_client, request_json: *const c_char) -> *mut anyllm_call;
+    pub fn anyllm_call_next(
+        call: *mut anyllm_call,
+        timeout_ms: i32,
+        chunks_json: *mut *const c_char,
+        len: *mut usize,
+    ) -> anyllm_status;
     pub fn anyllm_call_cancel(call: *mut anyllm_call);
     pub fn anyllm_call_wait(call: *mut anyllm_call, out_json: *mut *mut c_char) -> anyllm_status;
     pub fn anyllm_call_free(call: *mut anyllm_call);

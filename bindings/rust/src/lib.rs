@@ -58,6 +58,7 @@ mod codec;
 mod error;
 mod ffi;
 mod info;
+mod pull;
 mod stream;
 pub mod types;
 

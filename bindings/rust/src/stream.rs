@@ -1,5 +1,6 @@
-//! Streamed completions: the blocking iterator, and the core it shares with the async stream.
+//! Streamed completions: the blocking iterator (over the pull API) and the async stream's core.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -7,6 +8,7 @@ use crate::call::{self, CallHandle, CallState, Event};
 use crate::client::ClientHandle;
 use crate::codec::{self, Encoded};
 use crate::error::Error;
+use crate::pull::{PulledCall, Pulled};
 use crate::types::{ChatCompletion, ChatCompletionChunk};
 
 /// The state of a started stream, whichever way it is consumed.
@@ -61,17 +63,6 @@ impl StreamCore {
         }
     }
 
-    pub(crate) fn next_blocking(&mut self) -> Option<Result<ChatCompletionChunk, Error>> {
-        if let Some(chunk) = self.first.take() {
-            return Some(codec::parse(&chunk, "chunk"));
-        }
-        if self.ended {
-            return None;
-        }
-        let event = self.state.wait();
-        self.item(event)
-    }
-
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ChatCompletionChunk, Error>>> {
         if let Some(chunk) = self.first.take() {
             return Poll::Ready(Some(codec::parse(&chunk, "chunk")));
@@ -80,11 +71,6 @@ impl StreamCore {
             return Poll::Ready(None);
         }
         self.state.poll(cx).map(|event| self.item(event))
-    }
-
-    pub(crate) fn wait_first(&mut self) -> Result<(), Error> {
-        let event = self.state.wait();
-        self.prime(event)
     }
 
     pub(crate) fn poll_first(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
@@ -98,37 +84,71 @@ impl StreamCore {
     pub(crate) fn completion(&self) -> Option<&ChatCompletion> {
         self.completion.as_ref()
     }
-
-    pub(crate) fn take_completion(&mut self) -> Option<ChatCompletion> {
-        self.completion.take()
-    }
 }
 
 /// A streamed completion: an iterator of [`ChatCompletionChunk`]s (blocking `next`).
 ///
 /// After the last chunk the iterator ends (`None`), or yields one `Err` when the stream broke
-/// (its [`Error::partial`] holds what had arrived). Dropping the stream cancels the call and
-/// waits for the library to let go of it (quick: cancellation is immediate).
+/// (its [`Error::partial`] holds what had arrived). Dropping the stream cancels the call.
+///
+/// The iterating thread drives the call itself (the C pull API, `anyllm_call_next`) and gets
+/// each network read's chunks at once, parsed as one JSON array.
 pub struct CompletionStream {
-    core: StreamCore,
+    call: PulledCall,
+    secret: Option<String>,
+    ready: VecDeque<ChatCompletionChunk>,
+    ended: bool,
+    completion: Option<ChatCompletion>,
 }
 
 impl CompletionStream {
     pub(crate) fn start(client: &Arc<ClientHandle>, encoded: Encoded) -> Result<CompletionStream, Error> {
-        let mut core = StreamCore::start(client, encoded)?;
-        core.wait_first()?;
-        Ok(CompletionStream { core })
+        let call = PulledCall::open(client, &encoded.json)?;
+        let mut s = CompletionStream { call, secret: encoded.secret, ready: VecDeque::new(), ended: false, completion: None };
+        // The first pull: a request that fails before any chunk fails here.
+        if let Some(e) = s.pull() {
+            return Err(e);
+        }
+        Ok(s)
+    }
+
+    /// Pulls the next read's chunks into `ready`, or takes the end: `Some(Err)` is the error to
+    /// yield, `None` means go on (chunks are ready, or the stream ended well).
+    fn pull(&mut self) -> Option<Error> {
+        match self.call.next() {
+            Pulled::Chunks(json) => match codec::parse::<Vec<ChatCompletionChunk>>(&json, "chunks") {
+                Ok(chunks) => {
+                    self.ready.extend(chunks);
+                    None
+                }
+                Err(e) => {
+                    self.call.cancel();
+                    self.ended = true;
+                    Some(e)
+                }
+            },
+            Pulled::Done(status, json) => {
+                self.ended = true;
+                match codec::finish::<ChatCompletion>(status, &json, self.secret.as_deref()) {
+                    Ok(c) => {
+                        self.completion = Some(c);
+                        None
+                    }
+                    Err(e) => Some(e),
+                }
+            }
+        }
     }
 
     /// Asks the call to stop; the iterator then ends with [`Error::Cancelled`] (unless the
     /// stream had already ended). Safe from any thread through a shared reference.
     pub fn cancel(&self) {
-        self.core.cancel();
+        self.call.cancel();
     }
 
     /// The completion aggregated from all chunks, once the iterator has ended well.
     pub fn completion(&self) -> Option<&ChatCompletion> {
-        self.core.completion()
+        self.completion.as_ref()
     }
 
     /// Reads the rest of the stream and returns the aggregated completion.
@@ -136,8 +156,8 @@ impl CompletionStream {
         for item in self.by_ref() {
             item?;
         }
-        self.core
-            .take_completion()
+        self.completion
+            .take()
             .ok_or_else(|| Error::local(crate::ffi::ANYLLM_E_INTERNAL, "the stream ended without a result"))
     }
 }
@@ -146,12 +166,22 @@ impl Iterator for CompletionStream {
     type Item = Result<ChatCompletionChunk, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.core.next_blocking()
+        loop {
+            if let Some(c) = self.ready.pop_front() {
+                return Some(Ok(c));
+            }
+            if self.ended {
+                return None;
+            }
+            if let Some(e) = self.pull() {
+                return Some(Err(e));
+            }
+        }
     }
 }
 
 impl std::fmt::Debug for CompletionStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CompletionStream").field("ended", &self.core.ended).finish()
+        f.debug_struct("CompletionStream").field("ended", &self.ended).finish()
     }
 }

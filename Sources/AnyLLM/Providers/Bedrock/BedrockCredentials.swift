@@ -25,15 +25,13 @@ enum BedrockCredentials {
 
     static func endpoint(_ req: CompletionRequest, base: String) throws(AnyLLMError) -> Endpoint {
         let name = req.provider.name
+        // Every region and credential field is checked, used or not: a wrong type must not silently fall back
+        // on the environment or us-east-1 (nor hide behind an api_key that wins).
+        for k in controlKeys { _ = try req.extraString(k) }
         let region = region(req)
         if let k = req.apiKey { return Endpoint(base: base, apiKey: k, region: region) }
-        func field(_ k: String) throws(AnyLLMError) -> String? {
-            guard let v = req.extras[k], !v.isNull else { return nil }
-            guard let s = v.string, !s.isEmpty else { throw .invalid(k, "expected a non-empty string") }
-            return s
-        }
-        let id = try field("aws_access_key_id"), secret = try field("aws_secret_access_key")
-        let token = try field("aws_session_token")
+        let id = try req.extraString("aws_access_key_id"), secret = try req.extraString("aws_secret_access_key")
+        let token = try req.extraString("aws_session_token")
         if id != nil || secret != nil {
             guard let id, let secret else {
                 throw AnyLLMError(ANYLLM_E_MISSING_API_KEY,

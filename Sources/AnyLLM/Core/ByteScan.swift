@@ -1,0 +1,56 @@
+/// Word-at-a-time byte scanning for the two loops that touch every byte of a stream: finding line
+/// ends (SSE framing) and skipping the plain part of JSON strings (chunk validation). Eight bytes
+/// are tested per step with the "has a zero byte" bit trick: `(x - 0x01…) & ~x & 0x80…` marks the
+/// zero bytes of x, plus possibly bytes *above* a marked one (a borrow), so its lowest mark is
+/// exactly the first hit, and a word without marks is skipped whole. On a 1,000-chunk stream
+/// these two loops were a third of the library's instructions when they went byte by byte.
+enum ByteScan {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Marks (0x80 in the byte) the bytes of `x` equal to `byte` (exact up to the lowest mark).
+    @inline(__always)
+    private static func marks(_ x: UInt64, _ byte: UInt8) -> UInt64 {
+        let y = x ^ (ones &* UInt64(byte))
+        return (y &- ones) & ~y & highs
+    }
+
+    /// Bytes below 0x20 (exact up to the lowest mark) or at/above 0x80.
+    @inline(__always)
+    private static func controlOrHigh(_ x: UInt64) -> UInt64 { ((x &- ones &* 0x20) & ~x & highs) | (x & highs) }
+
+    /// The index of the first CR or LF in `base[from..<to]`, or `to`.
+    @inline(__always)
+    static func lineEnd(_ base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
+        var i = from
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= to {
+            let v = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let m = marks(v, 0x0A) | marks(v, 0x0D)
+            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < to && base[i] != 0x0A && base[i] != 0x0D { i += 1 }
+        return i
+    }
+
+    /// The index of the first byte in `base[from..<to]` that is not plain string text — a `"`, a
+    /// `\`, a control byte or a non-ASCII byte — or `to`.
+    @inline(__always)
+    static func stringStop(_ base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
+        var i = from
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= to {
+            let v = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let m = controlOrHigh(v) | marks(v, 0x22) | marks(v, 0x5C)
+            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < to {
+            let c = base[i]
+            if c == 0x22 || c == 0x5C || c < 0x20 || c >= 0x80 { return i }
+            i += 1
+        }
+        return i
+    }
+}

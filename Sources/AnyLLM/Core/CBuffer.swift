@@ -1,0 +1,37 @@
+import Glibc
+
+/// A growable byte buffer in malloc'd memory whose address the C caller may hold: unlike a Swift
+/// array's storage, it moves only when it grows, and is freed only by `deinit`. Used for what the
+/// library lends to the caller until its next call (anyllm_call_next's chunk batch).
+final class CBuffer {
+    private(set) var base: UnsafeMutablePointer<UInt8>?
+    private(set) var count = 0
+    private var capacity = 0
+
+    deinit { free(base) }
+
+    func removeAll() { count = 0 }
+
+    func append(_ byte: UInt8) {
+        reserve(count + 1)
+        base![count] = byte
+        count += 1
+    }
+
+    func append(_ bytes: [UInt8]) {
+        let n = bytes.count
+        if n == 0 { return }
+        reserve(count + n)
+        bytes.withUnsafeBytes { src in _ = memcpy(base! + count, src.baseAddress!, n) }
+        count += n
+    }
+
+    private func reserve(_ needed: Int) {
+        if needed <= capacity { return }
+        var c = max(capacity * 2, 4096)
+        while c < needed { c *= 2 }
+        guard let p = realloc(base, c) else { fatalError("out of memory") }
+        base = p.assumingMemoryBound(to: UInt8.self)
+        capacity = c
+    }
+}

@@ -1,0 +1,88 @@
+// The fast path for the common non-streamed answer: a valid OpenAI ChatCompletion whose choices
+// need no normalisation (text or refusal messages, standard finish reasons). Such an answer is
+// returned exactly as received after one validating pass, without building a JSON tree (the full
+// parse was 9 % of a non-streamed call's instructions, to return the same bytes). Anything else —
+// tool calls, reasoning fields, content lists, odd finish reasons, an error, invalid JSON — takes
+// OpenAIChat's full reader, which normalises it or reports exactly what is wrong.
+
+enum OpenAIAnswerSkim {
+    /// True when `body` can be returned unchanged.
+    static func isPlain(_ body: [UInt8]) -> Bool {
+        body.withUnsafeBytes { buf -> Bool in
+            var s = JSONScanner(buf: buf)
+            var sawObject = false, sawChoices = false
+            do {
+                s.skipSpace()
+                try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                    if bytesEqual(key, "object") {
+                        guard let v = try s.stringOrNull(), v == "chat.completion" else { throw notPlain }
+                        sawObject = true
+                    } else if bytesEqual(key, "choices") {
+                        try choices(&s)
+                        sawChoices = true
+                    } else if bytesEqual(key, "error") {
+                        guard try s.skipNull() else { throw notPlain }
+                    } else {
+                        try s.skipValue(depth: 1)
+                    }
+                }
+                s.skipSpace()
+            } catch {
+                return false
+            }
+            return s.atEnd && sawObject && sawChoices
+        }
+    }
+
+    private static let notPlain = JSONParseError(message: "not a plain answer", offset: -1)
+
+    private static func choices(_ s: inout JSONScanner) throws(JSONParseError) {
+        guard !s.atEnd, s.peek() == UInt8(ascii: "[") else { throw notPlain }
+        s.pos += 1
+        s.skipSpace()
+        if !s.atEnd, s.peek() == UInt8(ascii: "]") {
+            s.pos += 1
+            return
+        }
+        while true {
+            s.skipSpace()
+            try choice(&s)
+            s.skipSpace()
+            guard !s.atEnd else { throw notPlain }
+            let c = s.peek()
+            s.pos += 1
+            if c == UInt8(ascii: "]") { return }
+            guard c == UInt8(ascii: ",") else { throw notPlain }
+        }
+    }
+
+    private static func choice(_ s: inout JSONScanner) throws(JSONParseError) {
+        var sawMessage = false
+        try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            if bytesEqual(key, "message") {
+                try message(&s)
+                sawMessage = true
+            } else if bytesEqual(key, "finish_reason") {
+                // model_length (Mistral) is renamed by the full reader.
+                guard let f = try s.stringOrNull(), f != "model_length" else { throw notPlain }
+            } else {
+                try s.skipValue(depth: 2)
+            }
+        }
+        guard sawMessage else { throw notPlain }
+    }
+
+    private static func message(_ s: inout JSONScanner) throws(JSONParseError) {
+        try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            if bytesEqual(key, "content") || bytesEqual(key, "refusal") || bytesEqual(key, "role") {
+                // A string or null; a list of typed chunks (Mistral) is flattened by the full reader.
+                guard try s.stringOrNull() != nil else { throw notPlain }
+            } else if bytesEqual(key, "annotations") || bytesEqual(key, "audio") {
+                try s.skipValue(depth: 3)
+            } else {
+                // tool_calls, function_call, reasoning fields, anything else: the full reader.
+                throw notPlain
+            }
+        }
+    }
+}

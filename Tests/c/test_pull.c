@@ -1,0 +1,279 @@
+/*
+ * test_pull — the pull API: anyllm_completion_open + anyllm_call_next + anyllm_call_wait. Chunks arrive as JSON
+ * arrays, in order, each once, and are the ones the aggregate is built from; a non-streamed call pulls no chunk;
+ * timeouts return without ending the call; cancel from another thread ends a blocked pull; freeing an unpulled
+ * call or its client neither hangs nor leaks; errors (before and after chunks) end the pull and carry the partial;
+ * several native protocols; a client with max_connections_per_host (the threaded engine) pulls too.
+ */
+#include "util.h"
+
+/* What pulling one call to its end gave. */
+typedef struct pulled {
+    int batches;
+    int chunks;
+    int bad;              /* batches that were not a JSON array of chunk objects, or len != strlen */
+    int timeouts;
+    char content[8192];   /* the concatenated content deltas */
+    anyllm_status status; /* anyllm_call_wait's */
+    json_t *outcome;      /* its JSON */
+    int finish_reasons;
+} pulled;
+
+static void take_batch(pulled *p, const char *data, size_t len) {
+    p->batches++;
+    if (strlen(data) != len) p->bad++;
+    json_t *arr = jparse(data);
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        p->bad++;
+        json_decref(arr);
+        return;
+    }
+    size_t i;
+    json_t *c;
+    json_array_foreach(arr, i, c) {
+        p->chunks++;
+        if (!str_eq(jstr(c, "object"), "chat.completion.chunk")) p->bad++;
+        const char *d = jstr(c, "choices[0].delta.content");
+        if (d) strncat(p->content, d, sizeof p->content - strlen(p->content) - 1);
+        if (jstr(c, "choices[0].finish_reason")) p->finish_reasons++;
+    }
+    json_decref(arr);
+}
+
+/* Pulls until the end with the given per-pull timeout; then waits for the outcome and frees the handle. */
+static void pull_all(anyllm_call *h, int timeout_ms, pulled *p) {
+    memset(p, 0, sizeof *p);
+    for (int guard = 0; guard < 100000; guard++) {
+        const char *data = (const char *)1;
+        size_t len = 7;
+        anyllm_status st = anyllm_call_next(h, timeout_ms, &data, &len);
+        if (st == ANYLLM_E_TIMEOUT) {
+            CHECK(data == NULL && len == 0, "timeout left data %p len %zu", (void *)data, len);
+            p->timeouts++;
+            continue;
+        }
+        if (!CHECK(st == ANYLLM_OK, "call_next returned %d", st)) break;
+        if (data == NULL) {
+            CHECK(len == 0, "end with len %zu", len);
+            break;
+        }
+        take_batch(p, data, len);
+    }
+    /* After the end, call_next keeps saying so. */
+    const char *data = (const char *)1;
+    size_t len = 7;
+    CHECK(anyllm_call_next(h, 0, &data, &len) == ANYLLM_OK && data == NULL && len == 0, "call_next after the end");
+    char *out = NULL;
+    p->status = anyllm_call_wait(h, &out);
+    check_output(p->status, out, out ? strlen(out) : 0, &p->outcome, "pull outcome");
+    anyllm_string_free(out);
+    anyllm_call_free(h);
+}
+
+static anyllm_call *open_req(anyllm_client *client, json_t *req) {
+    char *body = jdump(req);
+    anyllm_call *h = anyllm_completion_open(client, body);
+    free(body);
+    json_decref(req);
+    CHECK(h != NULL, "completion_open returned NULL");
+    return h;
+}
+
+static json_t *stream_req(const char *model) {
+    json_t *r = req_new(model);
+    json_object_set_new(r, "stream", json_true());
+    return r;
+}
+
+static void test_stream_and_plain(void) {
+    TEST("a streamed call pulled to its end");
+    pulled p;
+    pull_all(open_req(NULL, stream_req("openai:gpt-4o-mini")), -1, &p);
+    CHECK(p.bad == 0 && p.chunks >= 4, "%d chunks in %d batches, %d bad", p.chunks, p.batches, p.bad);
+    CHECK(str_eq(p.content, "You said: Hello there"), "content \"%s\"", p.content);
+    CHECK(p.finish_reasons == 1, "%d finish reasons", p.finish_reasons);
+    CHECK(p.status == ANYLLM_OK, "status %d", p.status);
+    CHECK(str_eq(jstr(p.outcome, "choices[0].message.content"), "You said: Hello there"), "aggregate content %s",
+          or_null(jstr(p.outcome, "choices[0].message.content")));
+    json_decref(p.outcome);
+
+    TEST("a long stream: every chunk once, in order");
+    pull_all(open_req(NULL, stream_req("openai:long-500")), -1, &p);
+    CHECK(p.bad == 0 && p.chunks >= 500, "%d chunks, %d bad", p.chunks, p.bad);
+    CHECK(p.batches < p.chunks, "%d batches for %d chunks: no batching", p.batches, p.chunks);
+    const char *agg = jstr(p.outcome, "choices[0].message.content");
+    CHECK(agg && str_eq(agg, p.content), "pulled content and aggregate differ (%zu vs %zu bytes)", strlen(p.content),
+          agg ? strlen(agg) : 0);
+    json_decref(p.outcome);
+
+    TEST("a non-streamed call pulls no chunk");
+    pull_all(open_req(NULL, req_new("openai:gpt-4o-mini")), -1, &p);
+    CHECK(p.batches == 0, "%d batches", p.batches);
+    CHECK(p.status == ANYLLM_OK && str_eq(jstr(p.outcome, "choices[0].message.content"), "You said: Hello there"),
+          "status %d", p.status);
+    json_decref(p.outcome);
+
+    TEST("native protocols pull too");
+    const char *models[] = {"anthropic:claude-3-5-haiku", "gemini:gemini-2.0-flash", "ollama:llama3.2"};
+    const char *bases[] = {"", "/v1beta", ""};
+    for (int i = 0; i < 3; i++) {
+        json_t *r = stream_req(models[i]);
+        char base[400];
+        snprintf(base, sizeof base, "%s%s", g_emu.url, bases[i]);
+        json_object_set_new(r, "api_base", json_string(base));
+        pull_all(open_req(NULL, r), -1, &p);
+        CHECK(p.status == ANYLLM_OK && p.bad == 0 && str_eq(p.content, "You said: Hello there"),
+              "%s: status %d, %d bad, content \"%s\"", models[i], p.status, p.bad, p.content);
+        json_decref(p.outcome);
+    }
+}
+
+static void test_timeouts(void) {
+    TEST("timeout_ms: returns without ending the call");
+    pulled p;
+    double t0 = now_s();
+    anyllm_call *h = open_req(NULL, stream_req("openai:slow-5-150"));
+    pull_all(h, 20, &p);
+    double took = now_s() - t0;
+    CHECK(p.timeouts >= 5, "%d timeouts over a %.2f s stream pulled with 20 ms limits", p.timeouts, took);
+    CHECK(p.status == ANYLLM_OK && p.chunks >= 5 && p.bad == 0, "status %d, %d chunks", p.status, p.chunks);
+    json_decref(p.outcome);
+
+    TEST("timeout 0: only what is ready");
+    h = open_req(NULL, stream_req("openai:stall-400"));
+    const char *data;
+    size_t len;
+    int zero_timeouts = 0;
+    t0 = now_s();
+    for (int i = 0; i < 5; i++) {
+        if (anyllm_call_next(h, 0, &data, &len) == ANYLLM_E_TIMEOUT) zero_timeouts++;
+    }
+    CHECK(zero_timeouts >= 3 && now_s() - t0 < 0.3, "%d of 5 immediate pulls timed out in %.3f s", zero_timeouts,
+          now_s() - t0);
+    pull_all(h, -1, &p);
+    CHECK(p.status == ANYLLM_OK, "status %d", p.status);
+    json_decref(p.outcome);
+}
+
+typedef struct canceller {
+    anyllm_call *h;
+    int after_ms;
+} canceller;
+
+static void *cancel_later(void *arg) {
+    canceller *c = arg;
+    sleep_ms(c->after_ms);
+    anyllm_call_cancel(c->h);
+    return NULL;
+}
+
+static void test_cancel_and_free(void) {
+    TEST("cancel from another thread ends a blocked pull");
+    anyllm_call *h = open_req(NULL, stream_req("openai:stall-30000"));
+    canceller c = {h, 300};
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_later, &c);
+    double t0 = now_s();
+    pulled p;
+    pull_all(h, -1, &p);
+    double took = now_s() - t0;
+    pthread_join(t, NULL);
+    CHECK(took < 5.0, "the pull returned %.2f s after the start (cancel at 0.3 s)", took);
+    CHECK(p.status == ANYLLM_E_CANCELLED, "status %d", p.status);
+    CHECK(p.chunks >= 1 && str_eq(jstr(p.outcome, "error.partial.object"), "chat.completion"),
+          "%d chunks; partial %s", p.chunks, or_null(jstr(p.outcome, "error.partial.object")));
+    json_decref(p.outcome);
+
+    TEST("freeing a call that was never pulled, or pulled halfway");
+    t0 = now_s();
+    anyllm_call_free(open_req(NULL, stream_req("openai:stall-30000")));
+    h = open_req(NULL, stream_req("openai:long-300"));
+    const char *data;
+    size_t len;
+    CHECK(anyllm_call_next(h, -1, &data, &len) == ANYLLM_OK && data != NULL, "first pull");
+    anyllm_call_free(h);
+    CHECK(now_s() - t0 < 5.0, "frees took %.2f s", now_s() - t0);
+
+    TEST("call_wait on an unpulled call runs it: the aggregate has everything");
+    h = open_req(NULL, stream_req("openai:long-50"));
+    char *out = NULL;
+    anyllm_status st = anyllm_call_wait(h, &out);
+    json_t *j = NULL;
+    check_output(st, out, out ? strlen(out) : 0, &j, "wait unpulled");
+    const char *content = jstr(j, "choices[0].message.content");
+    CHECK(st == ANYLLM_OK && content && strstr(content, "tok49"), "status %d, content %.60s", st, or_null(content));
+    json_decref(j);
+    anyllm_string_free(out);
+    anyllm_call_free(h);
+
+    TEST("client_free with a pulled call open: cancelled, no hang");
+    anyllm_client *cl = anyllm_client_new(NULL, NULL);
+    h = open_req(cl, stream_req("openai:stall-30000"));
+    CHECK(anyllm_call_next(h, -1, &data, &len) == ANYLLM_OK && data != NULL, "first pull");
+    t0 = now_s();
+    anyllm_client_free(cl);
+    CHECK(now_s() - t0 < 5.0, "client_free took %.2f s", now_s() - t0);
+    pull_all(h, -1, &p);
+    CHECK(p.status == ANYLLM_E_CANCELLED, "status after client_free %d", p.status);
+    json_decref(p.outcome);
+}
+
+static void test_errors(void) {
+    TEST("an error before any chunk");
+    json_t *r = stream_req("openai:status-429");
+    req_client_arg(r, "max_retries", json_integer(0));
+    pulled p;
+    pull_all(open_req(NULL, r), -1, &p);
+    CHECK(p.chunks == 0 && p.status == ANYLLM_E_RATE_LIMIT, "%d chunks, status %d", p.chunks, p.status);
+    json_decref(p.outcome);
+
+    TEST("a stream cut after chunks: the error carries what was pulled");
+    pull_all(open_req(NULL, stream_req("openai:drop-after-3")), -1, &p);
+    CHECK(p.status != ANYLLM_OK && p.chunks >= 3, "status %d, %d chunks", p.status, p.chunks);
+    const char *partial = jstr(p.outcome, "error.partial.choices[0].message.content");
+    CHECK(partial && str_eq(partial, p.content), "partial \"%s\" vs pulled \"%s\"", or_null(partial), p.content);
+    json_decref(p.outcome);
+
+    TEST("an invalid request ends at the first pull");
+    anyllm_call *h = anyllm_completion_open(NULL, "{\"model\": 3}");
+    pull_all(h, -1, &p);
+    CHECK(p.status == ANYLLM_E_INVALID_REQUEST, "status %d", p.status);
+    json_decref(p.outcome);
+
+    TEST("misuse: NULL, and a call started with callbacks");
+    const char *data = (const char *)1;
+    size_t len = 3;
+    CHECK(anyllm_call_next(NULL, 0, &data, &len) == ANYLLM_E_INVALID_REQUEST && data == NULL && len == 0,
+          "call_next(NULL)");
+    CHECK(anyllm_call_next(NULL, 0, NULL, NULL) == ANYLLM_E_INVALID_REQUEST, "call_next(NULL, NULL, NULL)");
+    CHECK(anyllm_completion_open(NULL, NULL) == NULL, "completion_open(NULL request)");
+    char *body = jdump(r = req_new("openai:gpt-4o-mini"));
+    json_decref(r);
+    h = anyllm_completion_start(NULL, body, NULL, NULL, NULL);
+    free(body);
+    CHECK(anyllm_call_next(h, 0, &data, &len) == ANYLLM_E_INVALID_REQUEST, "call_next on a started call");
+    anyllm_call_free(h);
+}
+
+static void test_threaded_engine(void) {
+    TEST("a client with max_connections_per_host pulls through its engine thread");
+    anyllm_client *cl = anyllm_client_new("{\"max_connections_per_host\": 2}", NULL);
+    pulled p;
+    pull_all(open_req(cl, stream_req("openai:long-100")), 50, &p);
+    CHECK(p.status == ANYLLM_OK && p.chunks >= 100 && p.bad == 0, "status %d, %d chunks", p.status, p.chunks);
+    json_decref(p.outcome);
+    pull_all(open_req(cl, req_new("openai:gpt-4o-mini")), -1, &p);
+    CHECK(p.status == ANYLLM_OK && p.batches == 0, "non-streamed: status %d", p.status);
+    json_decref(p.outcome);
+    anyllm_client_free(cl);
+}
+
+int main(void) {
+    test_setup();
+    test_stream_and_plain();
+    test_timeouts();
+    test_cancel_and_free();
+    test_errors();
+    test_threaded_engine();
+    return test_teardown();
+}
