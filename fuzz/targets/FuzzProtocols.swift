@@ -11,7 +11,7 @@ import CAnyLLMTypes
 /// Requests the decoders are given: plain, and with response_format (Anthropic's structured-output
 /// tool changes how its stream is read). The input's length picks one (odd: structured), so both
 /// are reached and a saved input reproduces.
-private func requests(_ kind: WireProtocolKind) -> [CompletionRequest] {
+private func requests(_ kind: WireProtocolKind, stream: Bool = true) -> [CompletionRequest] {
     let models: [String]
     switch kind {
     // Mistral's answers go through the same decoder; its row is there for the content-chunk lists.
@@ -24,8 +24,8 @@ private func requests(_ kind: WireProtocolKind) -> [CompletionRequest] {
     case .bedrock: models = ["bedrock:anthropic.claude-3-haiku-20240307-v1:0"]
     }
     return models.flatMap { model -> [CompletionRequest] in
-        let plain = "{\"model\":\"\(model)\",\"messages\":\"hi\",\"stream\":true}"
-        let structured = "{\"model\":\"\(model)\",\"messages\":\"hi\",\"stream\":true,\"response_format\":{\"type\":\"json_schema\","
+        let plain = "{\"model\":\"\(model)\",\"messages\":\"hi\",\"stream\":\(stream)}"
+        let structured = "{\"model\":\"\(model)\",\"messages\":\"hi\",\"stream\":\(stream),\"response_format\":{\"type\":\"json_schema\","
             + "\"json_schema\":{\"name\":\"r\",\"schema\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}}}}"
         return [fixedRequest(plain), fixedRequest(structured)]
     }
@@ -36,16 +36,26 @@ private func pick(_ reqs: [CompletionRequest], _ buf: UnsafeRawBufferPointer) ->
 }
 
 func responseTarget(_ kind: WireProtocolKind) -> (UnsafeRawBufferPointer) -> Void {
-    let reqs = requests(kind)
+    // Both kinds of request: a non-streamed one takes OpenAI's answer skim (OpenAIAnswerSkim).
+    let reqs = requests(kind, stream: false) + requests(kind, stream: true)
     let proto = Protocols.implementation(kind)
     return { buf in
         let body = Array(buf)
+        let req = pick(reqs, buf)
         let decoded: (JSON, [UInt8])
-        do throws(AnyLLMError) { decoded = try proto.decodeResponseBytes(body, request: pick(reqs, buf)) } catch {
+        do throws(AnyLLMError) { decoded = try proto.decodeResponseBytes(body, request: req) } catch {
             checkError(error, "\(kind) response")
             return
         }
-        let (json, bytes) = decoded
+        var (json, bytes) = decoded
+        if json.isNull {
+            // The answer skim returned the body as received: the full reader must accept it and
+            // leave it as it is.
+            require(bytes == body, "\(kind) response: skimmed answer not returned as received")
+            do throws(AnyLLMError) { json = try proto.decodeResponse(body, request: req) } catch {
+                require(false, "\(kind) response: the answer skim accepted a body the full reader refuses: \(error.message)")
+            }
+        }
         require((try? JSONReader.parse(bytes)) == json, "\(kind) response: returned bytes are not the returned value")
         require(json["object"]?.string == "chat.completion", "\(kind) response: object is not chat.completion")
         require(json["choices"]?.array != nil, "\(kind) response: no choices array")
