@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: Swift unit tests, the C tests (ctest: plain and under valgrind, header check), the
 # emulator's own tests, the real local model (Tests/localmodel: llama-server + Gemma 3 270M), the Python
-# binding and the Rust crate. Exits non-zero on any failure.
+# binding, the Rust crate and a short run of every fuzz target. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$HOME/.cargo/bin:$PATH"
@@ -27,4 +27,7 @@ if [ -f bindings/rust/Cargo.toml ]; then
   echo "== rust tests"
   (cd bindings/rust && ANYLLM_LIB_DIR="$PWD/../../build/lib" cargo test --offline)
 fi
+echo "== fuzz: every libFuzzer target briefly (docs/fuzzing.md; about 3-4 minutes with the ASan build)"
+fuzz/run.sh "${ANYLLM_FUZZ_SECONDS:-4}"
+
 echo "all test suites passed"

@@ -41,6 +41,15 @@ import Testing
         #"{"choices":[{"index":"0","delta":{"content":"x"}}]}"#,
         #"{"choices":[{"index":0,"delta":{"content":["typed","parts"]}}]}"#,
         #"[1]"#,
+        // Found by fuzzing (fuzz/targets/FuzzSkim.swift): repeated keys (the full reader takes the first
+        // occurrence, the skim took the last) and escaped keys (the full reader decodes them).
+        #"{"choices":[{"index":0,"delta":{"content":"X"}}],"choices":[{"index":0,"delta":{"content":"Y"}}]}"#,
+        #"{"choices":[{"index":0,"delta":{"content":"X","content":"Y"}}]}"#,
+        #"{"choices":[{"index":0,"index":1,"delta":{"content":"X"}}]}"#,
+        #"{"choices":[{"index":0,"delta":{"content":"X"},"delta":{"content":"Y"}}]}"#,
+        #"{"system_fingerprint":"a","choices":[{"index":0,"delta":{"content":"X"}}],"system_fingerprint":"b"}"#,
+        #"{"cho\u0069ces":[{"index":0,"delta":{"content":"X"}}],"choices":[{"index":0,"delta":{"content":"Y"}}]}"#,
+        #"{"choices":[{"index":0,"delta":{"c\u006fntent":"X","content":"Y"}}]}"#,
         // Invalid JSON: never accepted (the full reader reports it).
         #"{"choices":[{"index":0,"delta":{"content":"x"}}]"#,
         #"{"choices":[{"index":0,"delta":{"content":"x"}}]}}"#,

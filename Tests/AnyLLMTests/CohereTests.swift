@@ -249,6 +249,19 @@ import Testing
         }
     }
 
+    /// Found by fuzzing (cohere_stream): whitespace read on its own before the framing was known went
+    /// to the SSE decoder and was lost when the body turned out to be JSON lines, so a bad line's
+    /// error offset depended on how the body was cut. Also: leading blank lines before either framing.
+    @Test func leadingWhitespaceReadsDoNotChangeTheOutcome() {
+        let bad = Array(" {\nnot json\n".utf8)
+        let whole = Self.decode(bad, pieces: [])
+        #expect(whole.error?.message.contains("at byte 2") == true, "\(whole.error?.message ?? "no error")")
+        #expect(Self.decode(bad, pieces: [1]).error?.message == whole.error?.message)
+        for body in [Array("\r\n \n".utf8) + Self.jsonLines, Array("\n\r\n".utf8) + Self.sse(named: true)] {
+            for pieces in [[], [1], [2, 1]] { Self.checkFull(Self.decode(body, pieces: pieces), "leading whitespace \(pieces)") }
+        }
+    }
+
     @Test func cutStreamKeepsThePartial() {
         let cut = Array(Self.events.prefix(17)).map { "event: x\ndata: \($0)\n\n" }.joined()
         for pieces in [[], [1], [5, 11]] {

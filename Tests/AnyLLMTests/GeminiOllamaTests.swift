@@ -116,6 +116,18 @@ import Testing
         #expect(cut.error != nil)
         #expect(cut.result["choices"]?.array?.first?["message"]?["content"] == .string("He"))
     }
+
+    /// Found by fuzzing (gemini_stream): whitespace arriving in its own reads before a single (bad)
+    /// JSON object was dropped, so the error's byte offset depended on how the body was cut.
+    @Test func singleObjectErrorDoesNotDependOnReads() {
+        let body = Array("\n\n {\"candidates\":[],x}".utf8)
+        let req = Fixtures.request(#"{"model":"gemini:g","messages":"hi","stream":true}"#)
+        let whole = Fixtures.stream(Gemini(vertex: false).streamDecoder(for: req), body, pieces: [])
+        let bytewise = Fixtures.stream(Gemini(vertex: false).streamDecoder(for: req), body, pieces: [1])
+        #expect(whole.error != nil)
+        #expect(whole.error?.message == bytewise.error?.message)
+        #expect(whole.error?.message.contains("at byte 20") == true)
+    }
 }
 
 @Suite struct OllamaTests {

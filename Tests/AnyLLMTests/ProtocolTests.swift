@@ -102,6 +102,25 @@ import Testing
         #expect(text.contains("[redacted]"))
     }
 
+    /// Found by fuzzing (client_options, errors): the key as an unknown option's name (echoed in
+    /// `param`) and as a member name in the provider's error body were not redacted.
+    @Test func secretsAreRedactedFromParamAndMemberNames() throws {
+        let red = Redactor(secrets: ["sk-secret-key-123"])
+        let options = try JSONReader.parse(#"{"sk-secret-key-123": 1}"#)
+        do throws(AnyLLMError) {
+            _ = try ClientOptions().merged(with: options, field: "options")
+            Issue.record("an unknown option was accepted")
+        } catch {
+            let text = error.json(redactor: red).text
+            #expect(!text.contains("sk-secret-key-123"), "\(text)")
+            #expect(error.json(redactor: red)["error"]?["param"]?.string?.contains("[redacted]") == true)
+        }
+        let e = Self.map(401, #"{"error":{"message":"no","details":{"sk-secret-key-123":true}}}"#)
+        let text = e.json(redactor: red).text
+        #expect(!text.contains("sk-secret-key-123"), "\(text)")
+        #expect(text.contains("[redacted]"))
+    }
+
     @Test func credentialsInHeaders() {
         let c = Redactor.credentials(headers: [("Authorization", "Bearer tok-abcdef123"), ("X-Api-Key", "k-123456789"),
                                                ("X-Trace", "not-a-secret-value")])

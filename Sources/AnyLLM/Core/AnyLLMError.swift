@@ -42,8 +42,9 @@ struct AnyLLMError: Error, Sendable {
         o["type"] = .string(status.typeName)
         o["message"] = .string(redactor.clean(message))
         if let h = httpStatus { o["status"] = .int(h) }
-        if let p = provider { o["provider"] = .string(p) }
-        if let p = param { o["param"] = .string(p) }
+        if let p = provider { o["provider"] = .string(redactor.clean(p)) }
+        // The parameter's name comes from the caller's JSON (an unknown option's name): it can be anything.
+        if let p = param { o["param"] = .string(redactor.clean(p)) }
         if let r = retryAfter { o["retry_after"] = .double((r * 1000).rounded() / 1000) }
         if let a = attempts { o["attempts"] = .int(a) }
         if let pe = providerError { o["provider_error"] = redactor.clean(pe) }
@@ -92,7 +93,8 @@ struct Redactor: Sendable {
         switch v {
         case .string(let s): return .string(clean(s))
         case .array(let a): return .array(a.map { clean($0) })
-        case .object(let o): return .object(JSONObject(o.members.map { ($0.key, clean($0.value)) }))
+        // Keys too: a provider can echo the key as a member name as easily as in a value.
+        case .object(let o): return .object(JSONObject(o.members.map { (clean($0.key), clean($0.value)) }))
         default: return v
         }
     }

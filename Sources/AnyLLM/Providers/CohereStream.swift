@@ -13,6 +13,8 @@ final class CohereStreamDecoder: ChunkEmitter, StreamDecoder {
     private var nd = NDJSONDecoder()
     private var events: [SSEEvent] = []
     private var lines: [[UInt8]] = []
+    /// Whitespace read before the framing is known.
+    private var leading: [UInt8] = []
     private(set) var isComplete = false
     private var toolIndexForCohere: [Int: Int] = [:]
     private var reasoningSent = false
@@ -27,9 +29,19 @@ final class CohereStreamDecoder: ChunkEmitter, StreamDecoder {
         if framing == .unknown {
             // Whitespace before the first event says nothing; "{" starts a JSON line, anything else SSE.
             guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
-                return try feedCurrent(bytes, emit)
+                // Kept until the framing is known and then given to its decoder, so that what it sees
+                // (and an error's byte offset) does not depend on how the body was cut into reads.
+                leading.append(contentsOf: bytes)
+                return
             }
             framing = first == UInt8(ascii: "{") ? .lines : .sse
+            if !leading.isEmpty {
+                let held = UnsafeMutableRawBufferPointer.allocate(byteCount: leading.count, alignment: 1)
+                defer { held.deallocate() }
+                held.copyBytes(from: leading)
+                leading = []
+                try feedCurrent(UnsafeRawBufferPointer(held), emit)
+            }
         }
         try feedCurrent(bytes, emit)
     }

@@ -323,7 +323,11 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
 
     func feed(_ bytes: UnsafeRawBufferPointer, emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
         if mode == .undecided {
-            guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return }
+            guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+                // Kept for the single-object mode, so that its error offsets do not depend on reads.
+                single.append(contentsOf: bytes)
+                return
+            }
             mode = first == UInt8(ascii: "[") ? .array : first == UInt8(ascii: "{") ? .single : .sse
         }
         switch mode {

@@ -14,6 +14,7 @@ enum OpenAIAnswerSkim {
             do {
                 s.skipSpace()
                 try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                    if key.contains(UInt8(ascii: "\\")) { throw notPlain }  // escaped: the full reader decodes it
                     if bytesEqual(key, "object") {
                         guard let v = try s.stringOrNull(), v == "chat.completion" else { throw notPlain }
                         sawObject = true
@@ -59,6 +60,7 @@ enum OpenAIAnswerSkim {
     private static func choice(_ s: inout JSONScanner) throws(JSONParseError) {
         var sawMessage = false
         try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            if key.contains(UInt8(ascii: "\\")) { throw notPlain }  // escaped: the full reader decodes it
             if bytesEqual(key, "message") {
                 try message(&s)
                 sawMessage = true
@@ -74,6 +76,7 @@ enum OpenAIAnswerSkim {
 
     private static func message(_ s: inout JSONScanner) throws(JSONParseError) {
         try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            if key.contains(UInt8(ascii: "\\")) { throw notPlain }  // escaped: the full reader decodes it
             if bytesEqual(key, "content") || bytesEqual(key, "refusal") || bytesEqual(key, "role") {
                 // A string or null; a list of typed chunks (Mistral) is flattened by the full reader.
                 guard try s.stringOrNull() != nil else { throw notPlain }

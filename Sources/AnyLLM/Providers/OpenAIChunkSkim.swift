@@ -19,13 +19,20 @@ enum OpenAIChunkSkim {
             var s = JSONScanner(buf: buf)
             var out = SkimmedDelta(index: -1, content: "", fingerprint: nil)
             var sawContent = false
+            // A repeated key the skim reads would be read differently by the full reader (JSONObject
+            // takes the first occurrence): such a chunk is not plain.
+            var sawChoices = false, sawFingerprint = false
             do {
                 s.skipSpace()
                 try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                    try plainKey(key)
                     if bytesEqual(key, "choices") {
+                        guard !sawChoices else { throw notPlain }
+                        sawChoices = true
                         try choices(&s, &out, &sawContent)
                     } else if bytesEqual(key, "system_fingerprint") {
-                        guard let fp = try s.stringOrNull() else { throw notPlain }
+                        guard !sawFingerprint, let fp = try s.stringOrNull() else { throw notPlain }
+                        sawFingerprint = true
                         out.fingerprint = fp
                     } else if bytesEqual(key, "usage") || bytesEqual(key, "error") {
                         guard try s.skipNull() else { throw notPlain }
@@ -42,6 +49,13 @@ enum OpenAIChunkSkim {
         }
     }
 
+    /// Keys are compared as raw bytes; the full reader decodes escapes (`"cho\u0069ces"` is
+    /// `choices` to it), so a key with an escape leaves the fast path.
+    @inline(__always)
+    private static func plainKey(_ key: UnsafeRawBufferPointer) throws(JSONParseError) {
+        if key.contains(UInt8(ascii: "\\")) { throw notPlain }
+    }
+
     /// Thrown to leave the walk when the chunk is not a plain content delta.
     private static let notPlain = JSONParseError(message: "not a plain content chunk", offset: -1)
 
@@ -51,14 +65,20 @@ enum OpenAIChunkSkim {
         s.pos += 1
         s.skipSpace()
         guard !s.atEnd, s.peek() == UInt8(ascii: "{") else { throw notPlain }  // exactly one choice
+        var sawIndex = false, sawDelta = false
         try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            try plainKey(key)
             if bytesEqual(key, "index") {
-                guard let i = s.smallInt() else { throw notPlain }
+                guard !sawIndex, let i = s.smallInt() else { throw notPlain }
+                sawIndex = true
                 out.index = i
             } else if bytesEqual(key, "delta") {
+                guard !sawDelta else { throw notPlain }
+                sawDelta = true
                 try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                    try plainKey(key)
                     if bytesEqual(key, "content") {
-                        guard let c = try s.stringOrNull(), let text = c else { throw notPlain }
+                        guard !sawContent, let c = try s.stringOrNull(), let text = c else { throw notPlain }
                         out.content = text
                         sawContent = true
                     } else {
