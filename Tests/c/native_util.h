@@ -312,6 +312,29 @@ static inline void expect_http_error(nres *o, anyllm_status st, int http, const 
     expect_error_full(o, st, http, provider, true, -1, -1, NULL);
 }
 
+/* One scripted failure, streamed and not (max_retries 0), with `key` as the api_key when not NULL: a typed error
+ * with status st, error.status http, the provider's own body, retry_after in [ra_min, ra_max] when ra_min >= 0
+ * (and none at all for a rate limit when ra_min < 0: the provider gave none), and one attempt. */
+static inline void nerr_both(anyllm_client *client, const nproto *p, const char *model, const char *key, anyllm_status st,
+                             int http, double ra_min, double ra_max) {
+    for (int stream = 0; stream < 2; stream++) {
+        json_t *req = nreq_err(p, model, stream);
+        if (key) json_object_set_new(req, "api_key", json_string(key));
+        char what[200];
+        snprintf(what, sizeof what, "%s %s%s%s", p->provider, model, key ? " with key " : "", stream ? " (stream)" : "");
+        nres o;
+        nrun(client, req, &o, what);
+        expect_error_full(&o, st, http, p->provider, true, ra_min, ra_max, NULL);
+        if (ra_min < 0 && st == ANYLLM_E_RATE_LIMIT)
+            CHECK(jpath(o.r.j, "error.retry_after") == NULL, "%s: retry_after %g although the provider gave none", what,
+                  jnum(o.r.j, "error.retry_after", -1));
+        CHECK(jint(o.r.j, "error.attempts", 1) == 1, "%s: %lld attempts with max_retries 0", what,
+              jint(o.r.j, "error.attempts", 1));
+        nres_free(&o);
+        json_decref(req);
+    }
+}
+
 /* ---- request building blocks ------------------------------------------------------------------------------------ */
 
 /* get_weather with a schema that exercises the emulator's argument generator (string, integer, enum, boolean,

@@ -518,20 +518,8 @@ static void test_limits(void) {
     }
 }
 
-/* One scripted failure, streamed and not. */
 static void err_both(const char *model, const char *key, anyllm_status st, int http, double ra_min, double ra_max) {
-    for (int stream = 0; stream < 2; stream++) {
-        json_t *req = nreq_err(&P, model, stream);
-        if (key) json_object_set_new(req, "api_key", json_string(key));
-        char what[160];
-        snprintf(what, sizeof what, "%s%s%s", model, key ? " with key " : "", stream ? " (stream)" : "");
-        nres o;
-        nrun(g_client, req, &o, what);
-        expect_error_full(&o, st, http, "cohere", true, ra_min, ra_max, NULL);
-        CHECK(jint(o.r.j, "error.attempts", 1) == 1, "%s: %lld attempts with max_retries 0", what, jint(o.r.j, "error.attempts", 1));
-        nres_free(&o);
-        json_decref(req);
-    }
+    nerr_both(g_client, &P, model, key, st, http, ra_min, ra_max);
 }
 
 static void test_errors(void) {

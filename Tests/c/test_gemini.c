@@ -497,20 +497,7 @@ static void test_limits(void) {
 
 static void err_both(const nproto *p, const char *model, const char *key, anyllm_status st, int http, double ra_min,
                      double ra_max) {
-    for (int stream = 0; stream < 2; stream++) {
-        json_t *req = nreq_err(p, model, stream);
-        if (key) json_object_set_new(req, "api_key", json_string(key));
-        char what[200];
-        snprintf(what, sizeof what, "%s %s%s%s", p->provider, model, key ? " with key " : "", stream ? " (stream)" : "");
-        nres o;
-        nrun(g_client, req, &o, what);
-        expect_error_full(&o, st, http, p->provider, true, ra_min, ra_max, NULL);
-        if (ra_min < 0 && st == ANYLLM_E_RATE_LIMIT)
-            CHECK(jpath(o.r.j, "error.retry_after") == NULL, "%s: retry_after %g although the provider gave none", what,
-                  jnum(o.r.j, "error.retry_after", -1));
-        nres_free(&o);
-        json_decref(req);
-    }
+    nerr_both(g_client, p, model, key, st, http, ra_min, ra_max);
 }
 
 static void test_errors(const nproto *p) {
