@@ -240,7 +240,7 @@ struct CompletionRequest: Sendable {
         case "top_p": try number(0, 1)
         case "presence_penalty", "frequency_penalty": try number(-2, 2)
         case "max_tokens", "max_completion_tokens", "n": try positiveInt()
-        case "seed": guard v.int != nil else { throw .invalid(k, "expected an integer") }
+        case "seed": guard v.isInt64 else { throw .invalid(k, "expected an integer") }
         case "top_logprobs": guard let i = v.int, i >= 0, i <= 20 else { throw .invalid(k, "expected an integer from 0 to 20") }
         case "parallel_tool_calls", "logprobs": try boolean()
         case "user": guard v.string != nil else { throw .invalid(k, "expected a string") }

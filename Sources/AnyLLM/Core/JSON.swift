@@ -56,12 +56,23 @@ extension JSON {
     var object: JSONObject? { if case .object(let o) = self { return o }; return nil }
     var double: Double? { if case .number(let n) = self { return Double(n) }; return nil }
 
-    /// The value as an Int when it is an integral number (`3` or `3.0`, not `3.5`).
+    /// The value as an Int when it is an integral number (`3` or `3.0`, not `3.5`) of magnitude below
+    /// 2^53 (exact in every JSON reader; counts summed from it can never overflow and trap).
     var int: Int? {
         guard case .number(let n) = self else { return nil }
-        if let i = Int(n) { return i }
+        if let i = Int(n) { return i > -Self.maxExactInt && i < Self.maxExactInt ? i : nil }
         if let d = Double(n), d.rounded() == d, abs(d) < 9.0e15 { return Int(d) }
         return nil
+    }
+
+    static let maxExactInt = 1 << 53
+
+    /// Whether the value is an integral number of any size that fits an Int64 (a seed may use all 64 bits).
+    var isInt64: Bool {
+        guard case .number(let n) = self else { return false }
+        if Int(n) != nil { return true }
+        if let d = Double(n), d.rounded() == d, abs(d) < 9.2e18 { return true }
+        return false
     }
 
     static func int(_ v: Int) -> JSON { .number(String(v)) }

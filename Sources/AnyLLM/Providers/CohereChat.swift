@@ -190,9 +190,11 @@ struct CohereChat: WireProtocol {
         guard let u, u.object != nil else { return nil }
         let t = u["tokens"], b = u["billed_units"]
         guard t != nil || b != nil else { return nil }
-        let input = t?["input_tokens"]?.double ?? b?["input_tokens"]?.double ?? 0
-        let output = t?["output_tokens"]?.double ?? b?["output_tokens"]?.double ?? 0
-        return OpenAIShape.usage(prompt: Int(input), completion: Int(output))
+        // `.int`, not Int(double): a count that is no integer in Int's range (1e300 from a broken or hostile
+        // server) must not trap; it is skipped like a missing one.
+        let input = t?["input_tokens"]?.int ?? b?["input_tokens"]?.int ?? 0
+        let output = t?["output_tokens"]?.int ?? b?["output_tokens"]?.int ?? 0
+        return OpenAIShape.usage(prompt: input, completion: output)
     }
 
     /// A tool call's arguments: Cohere sends a JSON string; an object is accepted and serialised.

@@ -103,7 +103,13 @@ final class EasyTransfer {
             while i < n && line[i] != 0x20 { i += 1 }
             var code = 0
             i += 1
-            while i < n, line[i] >= 0x30, line[i] <= 0x39 { code = code * 10 + Int(line[i] - 0x30); i += 1 }
+            // At most 3 digits: a longer "status" from a hostile server must not overflow.
+            var digits = 0
+            while i < n, digits < 3, line[i] >= 0x30, line[i] <= 0x39 {
+                code = code * 10 + Int(line[i] - 0x30)
+                i += 1
+                digits += 1
+            }
             head.status = code
             return
         }
