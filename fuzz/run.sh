@@ -4,7 +4,7 @@
 # Exits non-zero as soon as a target crashes, leaks, times out or breaks an invariant; the input is
 # saved under fuzz/.work/crashes/<target>/ and the command to reproduce it is printed.
 # Every run first replays Tests/fixtures/fuzz-regressions/<target>/ (earlier findings).
-# Environment: FUZZ_NO_BUILD=1 reuses the built binary; FUZZ_KEEP_GOING=1 runs the other targets
+# Environment: FUZZ_SEED=N fixes libFuzzer's seed; FUZZ_NO_BUILD=1 reuses the built binary; FUZZ_KEEP_GOING=1 runs the other targets
 # after a failure (and still exits non-zero). One target at a time: the machine has two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +40,9 @@ for target in "$@"; do
     # libFuzzer takes one dictionary: the target's are joined.
     for d in ${dict//+/ }; do cat "fuzz/dict/$d.dict"; done >"$work/$target.dict"
     args+=(-dict="$work/$target.dict")
+    # FUZZ_SEED: a fixed mutation sequence (tools/test_all.sh sets one, so that CI's verdict on a commit does
+    # not depend on luck); unset, libFuzzer picks a random seed (exploratory runs).
+    [ -n "${FUZZ_SEED:-}" ] && args+=(-seed="$FUZZ_SEED")
     echo "== fuzz $target: ${secs}s (corpus: ${dirs[*]})"
     log=$work/$target.log
     if ! ANYLLM_FUZZ_TARGET=$target "$bin" "${args[@]}" "${dirs[@]}" >"$log" 2>&1; then
