@@ -113,11 +113,8 @@ struct AnthropicMessages: WireProtocol {
     /// the same Anthropic role are merged into one turn (tool results with a following user text).
     static func convertMessages(_ msgs: [JSON]) throws(AnyLLMError) -> ([JSON], [JSON]) {
         var system: [JSON] = []
-        var out: [(role: String, blocks: [JSON])] = []
-        func append(_ role: String, _ blocks: [JSON]) {
-            guard !blocks.isEmpty else { return }
-            if let last = out.last, last.role == role { out[out.count - 1].blocks += blocks } else { out.append((role, blocks)) }
-        }
+        var out = Turns()
+        func append(_ role: String, _ blocks: [JSON]) { out.append(role, blocks) }
         for (i, m) in msgs.enumerated() {
             let at = "messages[\(i)]"
             switch m["role"]?.string ?? "" {
@@ -149,7 +146,7 @@ struct AnthropicMessages: WireProtocol {
             default: break
             }
         }
-        return (system, out.map { .object(JSONObject([("role", .string($0.role)), ("content", .array($0.blocks))])) })
+        return (system, out.json(blocksKey: "content"))
     }
 
     static func contentBlocks(_ c: JSON?, at: String) throws(AnyLLMError) -> [JSON] {

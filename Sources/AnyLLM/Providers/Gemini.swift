@@ -111,11 +111,8 @@ struct Gemini: WireProtocol {
     /// named after the call they answer; consecutive contents of one role are merged.
     static func convertMessages(_ msgs: [JSON]) throws(AnyLLMError) -> ([JSON], [JSON]) {
         var system: [JSON] = []
-        var out: [(role: String, parts: [JSON])] = []
-        func append(_ role: String, _ parts: [JSON]) {
-            guard !parts.isEmpty else { return }
-            if let last = out.last, last.role == role { out[out.count - 1].parts += parts } else { out.append((role, parts)) }
-        }
+        var out = Turns()
+        func append(_ role: String, _ blocks: [JSON]) { out.append(role, blocks) }
         for (i, m) in msgs.enumerated() {
             let at = "messages[\(i)]"
             switch m["role"]?.string ?? "" {
@@ -147,7 +144,7 @@ struct Gemini: WireProtocol {
             default: break
             }
         }
-        return (system, out.map { .object(JSONObject([("role", .string($0.role)), ("parts", .array($0.parts))])) })
+        return (system, out.json(blocksKey: "parts"))
     }
 
     static func parts(_ c: JSON?, at: String) throws(AnyLLMError) -> [JSON] {

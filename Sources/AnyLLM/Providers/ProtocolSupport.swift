@@ -160,3 +160,19 @@ class ChunkEmitter {
         try out(DecodedChunk(json: c, bytes: JSON.object(c).serialized))
     }
 }
+
+/// The turns of a native request being built: consecutive blocks of one role go into one turn
+/// (Anthropic, Gemini and Bedrock require roles to alternate; OpenAI histories need not).
+struct Turns {
+    private var turns: [(role: String, blocks: [JSON])] = []
+
+    mutating func append(_ role: String, _ blocks: [JSON]) {
+        guard !blocks.isEmpty else { return }
+        if let last = turns.last, last.role == role { turns[turns.count - 1].blocks += blocks } else { turns.append((role, blocks)) }
+    }
+
+    /// `[{"role": …, "<blocksKey>": [...]}, …]`
+    func json(blocksKey: String) -> [JSON] {
+        turns.map { .object(JSONObject([("role", .string($0.role)), (blocksKey, .array($0.blocks))])) }
+    }
+}

@@ -168,12 +168,9 @@ struct BedrockConverse: WireProtocol {
     /// merged (Bedrock requires alternating roles).
     static func convertMessages(_ msgs: [JSON], provider: String) throws(AnyLLMError) -> ([JSON], [JSON], Bool) {
         var system: [JSON] = []
-        var out: [(role: String, blocks: [JSON])] = []
+        var out = Turns()
         var usesTools = false
-        func append(_ role: String, _ blocks: [JSON]) {
-            guard !blocks.isEmpty else { return }
-            if let last = out.last, last.role == role { out[out.count - 1].blocks += blocks } else { out.append((role, blocks)) }
-        }
+        func append(_ role: String, _ blocks: [JSON]) { out.append(role, blocks) }
         for (i, m) in msgs.enumerated() {
             let at = "messages[\(i)]"
             switch m["role"]?.string ?? "" {
@@ -212,7 +209,7 @@ struct BedrockConverse: WireProtocol {
             default: break
             }
         }
-        let messages = out.map { JSON.object(JSONObject([("role", .string($0.role)), ("content", .array($0.blocks))])) }
+        let messages = out.json(blocksKey: "content")
         return (system, messages, usesTools)
     }
 
