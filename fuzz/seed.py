@@ -291,11 +291,18 @@ def from_emulator(seeds):
 
 
 def skim_seeds(seeds, body):
-    """The `openai_skim` target's input is one chunk's JSON: each data line of an OpenAI stream."""
+    """The `openai_skim` target's input is one chunk's JSON (each data line of an OpenAI stream), or
+    two consecutive chunks joined by a newline (the first teaches the template the second is matched
+    against)."""
+    chunks = []
     for line in body.splitlines():
         line = line.strip()
         if line.startswith(b"data:") and line[5:].strip() != b"[DONE]":
-            seeds.add("openai_skim", line[5:].strip())
+            chunks.append(line[5:].strip())
+    for i, c in enumerate(chunks):
+        seeds.add("openai_skim", c)
+        if i + 1 < len(chunks):
+            seeds.add("openai_skim", c + b"\n" + chunks[i + 1])
 
 
 def newest_input():

@@ -61,7 +61,7 @@ enum Fixtures {
 
         func add(_ c: DecodedChunk) {
             // A skimmed chunk has no tree: its bytes are the chunk.
-            chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.bytes)).object!)
+            chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.ownedBytes)).object!)
             agg.add(c)
         }
 

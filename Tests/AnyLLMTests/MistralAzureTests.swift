@@ -135,8 +135,8 @@ import Testing
         let d = OpenAIChat().streamDecoder(for: req)
         var sent: [[UInt8]] = []
         let body = Array(Self.magistralStream.utf8)
-        try body.withUnsafeBytes { buf in try d.feed(buf) { sent.append($0.bytes) } }
-        try d.finish { sent.append($0.bytes) }
+        try body.withUnsafeBytes { buf in try d.feed(buf) { sent.append($0.ownedBytes) } }
+        try d.finish { sent.append($0.ownedBytes) }
         #expect(sent.count == 6)
         for b in sent {
             let j = try JSONReader.parse(b)

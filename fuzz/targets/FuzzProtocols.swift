@@ -75,7 +75,7 @@ private func runStream(_ d: any StreamDecoder, _ buf: UnsafeRawBufferPointer, _ 
     let emit = { (c: DecodedChunk) throws(AnyLLMError) in
         if let s = c.skim {
             // A skimmed chunk is passed on as received: it must be the chunk the full reader sees.
-            out.chunks.append(checkSkimmed(c.bytes, s, "\(kind) stream"))
+            out.chunks.append(checkSkimmed(c.ownedBytes, s, "\(kind) stream"))
         } else {
             require((try? JSONReader.parse(c.bytes)) == .object(c.json), "\(kind) stream: chunk bytes are not the chunk's value")
             out.chunks.append(c.json)

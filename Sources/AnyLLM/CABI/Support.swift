@@ -34,19 +34,6 @@ enum CABI {
         Unmanaged<Call>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
     }
 
-    /// Calls the C chunk callback with a NUL-terminated copy; false when it asks to cancel.
-    /// The copy lives on the stack (heap only for a large chunk): no allocation per chunk.
-    static func deliverChunk(_ fn: anyllm_chunk_fn, _ bytes: [UInt8], _ ud: UnsafeMutableRawPointer?) -> Bool {
-        let n = bytes.count
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { tmp in
-            bytes.withUnsafeBytes { src in
-                if let s = src.baseAddress { memcpy(tmp.baseAddress!, s, n) }
-            }
-            tmp[n] = 0
-            return fn(tmp.baseAddress!, n, ud) == 0
-        }
-    }
-
     /// The bytes of a C string argument (not including the NUL).
     static func bytes(_ s: UnsafePointer<CChar>) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: s, count: strlen(s))

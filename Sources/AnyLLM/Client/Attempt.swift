@@ -6,9 +6,9 @@ final class Attempt {
     let proto: any WireProtocol
     let onChunks: CallPolicy.ChunkSink
     /// Chunks decoded so far (any chunk makes a retry impossible: the caller may have seen it).
-    private(set) var delivered = 0
+    @exclusivity(unchecked) private(set) var delivered = 0
     /// The chunks of the current read, handed to the call together when the read is done.
-    private var pending: [DecodedChunk] = []
+    @exclusivity(unchecked) private var pending = ChunkBatch()
     private var decoder: (any StreamDecoder)?
     private var buffered: [UInt8] = []
     private var streaming: Bool?
@@ -99,6 +99,7 @@ final class Attempt {
         }
         if let d = decoder {
             defer { flush() }
+            pending.reserve(bytes.count + 256)
             do {
                 try d.feed(bytes) { (c: DecodedChunk) throws(AnyLLMError) in self.deliver(c) }
             } catch {
@@ -122,7 +123,7 @@ final class Attempt {
     private func flush() {
         if pending.isEmpty { return }
         onChunks(pending)
-        pending.removeAll(keepingCapacity: true)
+        pending = ChunkBatch()
     }
 }
 

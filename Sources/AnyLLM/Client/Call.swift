@@ -29,7 +29,7 @@ final class Call: @unchecked Sendable {
     }
 
     enum Item {
-        case chunk(DecodedChunk)
+        case chunks(ChunkBatch)
         case done(Outcome)
     }
 
@@ -53,11 +53,11 @@ final class Call: @unchecked Sendable {
     private var deliveringThread: pthread_t?
     /// Set by a cancel (anyllm_call_cancel, call_free, or on_chunk returning non-zero): later chunks
     /// are not delivered, and an outcome still undelivered becomes ANYLLM_E_CANCELLED.
-    private var stopRequested = false
+    @exclusivity(unchecked) private var stopRequested = false  // read per chunk, always under `monitor`
     /// The chunks delivered (to on_chunk, when there is one): the result of a stream, and the
     /// "partial" of an error. Kept on the delivery side, so that a call stopped by its caller
     /// reports exactly what its callbacks received, though the engine may have read further.
-    private var delivered = StreamAggregator()
+    @exclusivity(unchecked) private var delivered = StreamAggregator()  // per chunk, one delivering thread at a time
 
     /// Pull mode: the inline engine the pulling thread drives (nil: the client's shared engine),
     /// given back to the client when the call ends. `pullLock` makes concurrent pulls, waits and
@@ -83,9 +83,9 @@ final class Call: @unchecked Sendable {
     // MARK: producer side (engine thread, or the starting thread for early errors)
 
     /// The chunks decoded from one read, handed over together (one lock, one wake-up).
-    func enqueue(_ chunks: [DecodedChunk]) {
+    func enqueue(_ chunks: ChunkBatch) {
         if chunks.isEmpty { return }
-        push { q in for c in chunks { q.append(.chunk(c)) } }
+        push { $0.append(.chunks(chunks)) }
     }
 
     func finish(_ outcome: Outcome) { push { $0.append(.done(outcome)) } }
@@ -147,10 +147,17 @@ final class Call: @unchecked Sendable {
 
     private func deliver(_ item: Item) {
         switch item {
-        case .chunk(let c):
-            if monitor.locked({ stopRequested }) { return }
-            delivered.add(c)
-            if let fn = onChunk, !CABI.deliverChunk(fn, c.bytes, userData) { cancel() }
+        case .chunks(let b):
+            b.bytes.withUnsafeBytes { all in
+                for e in b.entries {
+                    if monitor.locked({ stopRequested }) { return }
+                    delivered.add(e, of: b, in: all)
+                    // The batch has a NUL after each chunk: on_chunk reads the chunk in place.
+                    if let fn = onChunk, fn((all.baseAddress! + e.start).assumingMemoryBound(to: CChar.self), e.count, userData) != 0 {
+                        cancel()
+                    }
+                }
+            }
         case .done(let outcome):
             var (st, json) = outcomeJSON(outcome)
             if monitor.locked({ stopRequested }), st == ANYLLM_OK || st == ANYLLM_E_CANCELLED {
@@ -233,14 +240,18 @@ final class Call: @unchecked Sendable {
             var count = 0
             for item in pullBatch {
                 switch item {
-                case .chunk(let c):
-                    if monitor.locked({ stopRequested }) { continue }
-                    delivered.add(c)
-                    if keep {
-                        pulledJSON.append(count == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
-                        pulledJSON.append(c.bytes)
+                case .chunks(let b):
+                    b.bytes.withUnsafeBytes { all in
+                        for e in b.entries {
+                            if monitor.locked({ stopRequested }) { return }
+                            delivered.add(e, of: b, in: all)
+                            if keep {
+                                pulledJSON.append(count == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                                pulledJSON.append(UnsafeRawBufferPointer(rebasing: all[e.start..<(e.start + e.count)]))
+                            }
+                            count += 1
+                        }
                     }
-                    count += 1
                 case .done(let o):
                     // The outcome is always the last item; chunks before it are handed out first.
                     if count > 0 { heldOutcome = o } else { deliver(item) }

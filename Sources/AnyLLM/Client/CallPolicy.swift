@@ -2,8 +2,8 @@ import CAnyLLMTypes
 
 /// What every call needs besides its driver: where to send it, and the retry policy.
 enum CallPolicy {
-    /// Hands decoded chunks to the call, in order.
-    typealias ChunkSink = ([DecodedChunk]) -> Void
+    /// Hands decoded chunks to the call, in order, a read's worth at a time.
+    typealias ChunkSink = (ChunkBatch) -> Void
 
     /// The largest non-streamed body we accept; a bigger one is a provider fault, not a completion.
     static let maxBodyBytes = 256 << 20

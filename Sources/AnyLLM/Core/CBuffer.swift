@@ -19,10 +19,14 @@ final class CBuffer {
     }
 
     func append(_ bytes: [UInt8]) {
-        let n = bytes.count
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    func append(_ src: UnsafeRawBufferPointer) {
+        let n = src.count
         if n == 0 { return }
         reserve(count + n)
-        bytes.withUnsafeBytes { src in _ = memcpy(base! + count, src.baseAddress!, n) }
+        memcpy(base! + count, src.baseAddress!, n)
         count += n
     }
 

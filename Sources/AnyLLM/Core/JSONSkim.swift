@@ -75,8 +75,10 @@ extension JSONScanner {
         }
     }
 
-    /// Validates a string (at its quote) without building it.
-    mutating func skipString() throws(JSONParseError) {
+    /// Validates a string (at its quote) without building it. Returns true when it holds an escape
+    /// (its bytes between the quotes are then not its text).
+    @discardableResult
+    mutating func skipString() throws(JSONParseError) -> Bool {
         let start = pos + 1
         var p = start
         var ascii = true
@@ -92,7 +94,7 @@ extension JSONScanner {
                         throw fail("invalid UTF-8 in string")
                     }
                     pos = p + 1
-                    return
+                    return false
                 }
                 if c == UInt8(ascii: "\\") { break }
                 if c < 0x20 {
@@ -105,6 +107,7 @@ extension JSONScanner {
         }
         // Escapes (rare outside content): the full reader checks them.
         _ = try string()
+        return true
     }
 
     /// A string value (at its quote), or nil when the value is `null`; anything else fails.

@@ -1,3 +1,5 @@
+import Glibc
+
 // Builds the final ChatCompletion from the ChatCompletionChunks of a stream: what the blocking
 // call returns, and what an error carries as "partial" when a stream breaks.
 
@@ -15,7 +17,8 @@ struct StreamAggregator: Sendable {
     struct ChoiceAcc: Sendable {
         var index: Int
         var role: String?
-        var content: String = ""
+        /// UTF-8 (appended as bytes: a skimmed chunk's text is never made a String).
+        var content: [UInt8] = []
         var sawContent = false
         var reasoning: String = ""
         var reasoningSignature: String?
@@ -33,15 +36,34 @@ struct StreamAggregator: Sendable {
     var usage: JSON?
     var choices: [ChoiceAcc] = []
     private(set) var chunkCount = 0
+    /// The bytes `systemFingerprint` was last set from by a skimmed chunk (empty: set otherwise).
+    private var fingerprintBytes: [UInt8] = []
 
     init() {}
 
     mutating func add(_ chunk: DecodedChunk) {
         guard let s = chunk.skim else { return add(chunk.json) }
+        chunk.withBytes { add(skim: s, in: $0) }
+    }
+
+    /// A skimmed chunk (`chunk` is its bytes): its text is appended as bytes, and the fingerprint
+    /// (the same in every chunk of a stream) is only decoded when it changes.
+    mutating func add(skim s: SkimmedDelta, in chunk: UnsafeRawBufferPointer) {
         chunkCount += 1
-        if let fp = s.fingerprint, !fp.isEmpty { systemFingerprint = .string(fp) }
-        let i = choiceIndex(s.index)
-        choices[i].content += s.content
+        if let fp = s.fingerprint, !fp.isEmpty {
+            let b = UnsafeRawBufferPointer(rebasing: chunk[fp])
+            if fingerprintBytes.count != b.count
+                || fingerprintBytes.withUnsafeBytes({ memcmp($0.baseAddress!, b.baseAddress!, b.count) }) != 0 {
+                fingerprintBytes = Array(b)
+                systemFingerprint = .string(String(decoding: b, as: UTF8.self))
+            }
+        }
+        let i = choices.count == 1 && choices[0].index == s.index ? 0 : choiceIndex(s.index)
+        if s.contentEscaped {
+            choices[i].content.append(contentsOf: s.contentBytes(in: chunk))
+        } else {
+            choices[i].content.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[s.content]))
+        }
         if !s.content.isEmpty { choices[i].sawContent = true }
     }
 
@@ -50,7 +72,10 @@ struct StreamAggregator: Sendable {
         if id == nil, let v = chunk["id"], !v.isNull { id = v }
         if created == nil, let v = chunk["created"], !v.isNull { created = v }
         if model == nil, let v = chunk["model"], !v.isNull { model = v }
-        if let v = chunk["system_fingerprint"], v.string.map({ !$0.isEmpty }) ?? false { systemFingerprint = v }
+        if let v = chunk["system_fingerprint"], v.string.map({ !$0.isEmpty }) ?? false {
+            systemFingerprint = v
+            fingerprintBytes = []
+        }
         if serviceTier == nil, let v = chunk["service_tier"], !v.isNull { serviceTier = v }
         if let u = chunk["usage"], u.object != nil { usage = u }
         guard let cs = chunk["choices"]?.array else { return }
@@ -75,7 +100,7 @@ struct StreamAggregator: Sendable {
         guard let d = c["delta"]?.object else { return }
         if let r = d["role"]?.string { acc.role = r }
         if let s = d["content"]?.string {
-            acc.content += s
+            acc.content.append(contentsOf: s.utf8)
             if !s.isEmpty { acc.sawContent = true }
         }
         if let r = d["reasoning"]?["content"]?.string { acc.reasoning += r }
@@ -140,7 +165,7 @@ struct StreamAggregator: Sendable {
         o["choices"] = .array(choices.map { c in
             var m = JSONObject()
             m["role"] = .string(c.role ?? "assistant")
-            m["content"] = (c.sawContent || c.toolCalls.isEmpty) ? .string(c.content) : .null
+            m["content"] = (c.sawContent || c.toolCalls.isEmpty) ? .string(String(decoding: c.content, as: UTF8.self)) : .null
             if !c.reasoning.isEmpty {
                 var r = JSONObject([("content", .string(c.reasoning))])
                 if let sig = c.reasoningSignature { r["signature"] = .string(sig) }

@@ -178,26 +178,29 @@ struct OpenAIChat: WireProtocol {
 /// SSE → ChatCompletionChunks. Chunks that need no change are passed on as the exact bytes the
 /// provider sent (no re-encoding on the hot path).
 final class OpenAISSEDecoder: StreamDecoder {
-    private var sse = SSEDecoder()
-    private var events: [SSEEvent] = []
+    // `@exclusivity(unchecked)`: these are touched for every chunk, and the runtime's access
+    // tracking cost more than the work itself. A decoder is only ever driven by one thread, and
+    // the tests run with the checks (debug builds keep them).
+    @exclusivity(unchecked) private var sse = SSEDecoder()
     private let provider: String
-    private(set) var isComplete = false
-    private var sawFinishReason = false
+    @exclusivity(unchecked) private(set) var isComplete = false
+    @exclusivity(unchecked) private var sawFinishReason = false
     /// Chunks read in full so far: the first always is (it carries id, model, role).
-    private var fullChunks = 0
+    @exclusivity(unchecked) private var fullChunks = 0
+    /// The last skimmed chunk's shape, matched before walking the next chunk.
+    @exclusivity(unchecked) private var template = OpenAIChunkSkim.Template()
+    @exclusivity(unchecked) private var slots: [Range<Int>] = []
 
     init(provider: String) { self.provider = provider }
 
     func feed(_ bytes: UnsafeRawBufferPointer, emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
         if isComplete { return }
-        sse.feed(bytes, into: &events)
-        try drain(emit)
+        try sse.feed(bytes) { (ev: SSEEventView) throws(AnyLLMError) in try self.handle(ev, emit) }
     }
 
     func finish(emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
         if !isComplete {
-            sse.finish(into: &events)
-            try drain(emit)
+            try sse.finish { (ev: SSEEventView) throws(AnyLLMError) in try self.handle(ev, emit) }
         }
         if !isComplete && !sawFinishReason {
             throw AnyLLMError(ANYLLM_E_PROVIDER, "the stream ended before it was complete (no finish_reason and no [DONE])",
@@ -205,29 +208,32 @@ final class OpenAISSEDecoder: StreamDecoder {
         }
     }
 
-    private func drain(_ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
-        defer { events.removeAll(keepingCapacity: true) }
-        for ev in events { try handle(ev, emit) }
-    }
-
-    private func handle(_ ev: SSEEvent, _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
+    private func handle(_ ev: SSEEventView, _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
         if isComplete { return }
         let data = ev.data
         if isDone(data) {
             isComplete = true
             return
         }
-        if fullChunks > 0, ev.event != "error", let skim = OpenAIChunkSkim.skim(data) {
-            try emit(DecodedChunk(skim: skim, bytes: data))
-            return
+        if fullChunks > 0, ev.event == nil || !ev.eventIs("error") {
+            if let skim = template.match(data) {
+                try emit(DecodedChunk(skim: skim, raw: data))
+                return
+            }
+            if let skim = OpenAIChunkSkim.skim(data, slots: &slots) {
+                template.learn(data, skim, slots)
+                try emit(DecodedChunk(skim: skim, raw: data))
+                return
+            }
         }
         fullChunks += 1
-        let v = try ErrorMapping.parseProviderJSON(data, "stream event", provider: provider)
+        let bytes = Array(data)
+        let v = try ErrorMapping.parseProviderJSON(bytes, "stream event", provider: provider)
         var o = v.object!
         if let err = o["error"], !err.isNull {
             throw ErrorMapping.fromErrorObject(v, provider: provider)
         }
-        if ev.event == "error" || (o["object"]?.string == "error" && o["choices"] == nil) {
+        if ev.eventIs("error") || (o["object"]?.string == "error" && o["choices"] == nil) {
             // An error event, or an error object in place of a chunk (Mistral's `"object": "error"`).
             throw ErrorMapping.fromErrorObject(.object(JSONObject([("error", v)])), provider: provider)
         }
@@ -250,10 +256,10 @@ final class OpenAISSEDecoder: StreamDecoder {
             }
             if modified { o["choices"] = .array(out) }
         }
-        try emit(DecodedChunk(json: o, bytes: modified ? JSON.object(o).serialized : data))
+        try emit(DecodedChunk(json: o, bytes: modified ? JSON.object(o).serialized : bytes))
     }
 
-    private func isDone(_ d: [UInt8]) -> Bool {
+    private func isDone(_ d: UnsafeRawBufferPointer) -> Bool {
         var s = 0, e = d.count
         while s < e && (d[s] == 0x20 || d[s] == 0x09) { s += 1 }
         while e > s && (d[e - 1] == 0x20 || d[e - 1] == 0x09 || d[e - 1] == 0x0A || d[e - 1] == 0x0D) { e -= 1 }

@@ -47,22 +47,36 @@ extension WireProtocol {
 }
 
 /// One decoded chunk: its JSON (for aggregation) and the exact bytes handed to the caller. A
-/// skimmed chunk (a plain content delta passed on as received) has no tree, only `skim`.
+/// skimmed chunk (a plain content delta passed on as received) has no tree, only `skim`, and its
+/// bytes are borrowed from the decoder (`raw`): they are valid only while the chunk is emitted,
+/// and whoever keeps the chunk copies them (ChunkBatch does, once, into the batch it hands over).
 struct DecodedChunk {
     var json: JSONObject
     var bytes: [UInt8]
     var skim: SkimmedDelta?
+    var raw: UnsafeRawBufferPointer?
 
     init(json: JSONObject, bytes: [UInt8]) {
         self.json = json
         self.bytes = bytes
     }
 
-    init(skim: SkimmedDelta, bytes: [UInt8]) {
+    init(skim: SkimmedDelta, raw: UnsafeRawBufferPointer) {
         self.json = JSONObject()
-        self.bytes = bytes
+        self.bytes = []
         self.skim = skim
+        self.raw = raw
     }
+
+    /// The chunk's bytes, whichever form holds them.
+    @inline(__always)
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let r = raw { return try body(r) }
+        return try bytes.withUnsafeBytes(body)
+    }
+
+    /// A copy of the chunk's bytes (tests, fuzz targets).
+    var ownedBytes: [UInt8] { raw.map { Array($0) } ?? bytes }
 }
 
 /// Turns a streamed body, piece by piece, into ChatCompletionChunks.

@@ -1,0 +1,56 @@
+// The chunks decoded from one network read, as the delivery side will hand them out: their bytes
+// back to back in one buffer, each followed by a NUL, so that on_chunk gets a pointer into the
+// batch (no copy, no allocation per chunk), with what the aggregator needs of each.
+
+final class ChunkBatch {
+    struct Entry {
+        /// The chunk's bytes in `bytes` (a NUL follows them).
+        var start: Int
+        var count: Int
+        /// The chunk's tree in `trees` (a chunk read in full), or -1 (skimmed: see `skim`).
+        var tree: Int
+        var skim: SkimmedDelta?
+    }
+
+    // Unchecked exclusivity: written for every chunk by one thread, then read by one thread
+    // (handed over under the call's lock); the runtime's access tracking cost more than the copy.
+    @exclusivity(unchecked) private(set) var bytes: [UInt8] = []
+    @exclusivity(unchecked) private(set) var entries: [Entry] = []
+    @exclusivity(unchecked) private(set) var trees: [JSONObject] = []
+
+    init() {}
+
+    /// Room for the chunks of a read of `n` bytes (they are never longer than the read plus what
+    /// was left from the previous one), so that the buffer is not copied as it grows.
+    func reserve(_ n: Int) {
+        bytes.reserveCapacity(bytes.count + n)
+    }
+
+    var isEmpty: Bool { entries.isEmpty }
+    var count: Int { entries.count }
+
+    func append(_ c: DecodedChunk) {
+        let start = bytes.count
+        c.withBytes { bytes.append(contentsOf: $0) }
+        let n = bytes.count - start
+        bytes.append(0)
+        var e = Entry(start: start, count: n, tree: -1, skim: c.skim)
+        if c.skim == nil {
+            e.tree = trees.count
+            trees.append(c.json)
+        }
+        entries.append(e)
+    }
+}
+
+extension StreamAggregator {
+    /// Adds entry `e` of a batch whose bytes are `all`.
+    @inline(__always)
+    mutating func add(_ e: ChunkBatch.Entry, of batch: ChunkBatch, in all: UnsafeRawBufferPointer) {
+        if let s = e.skim {
+            add(skim: s, in: UnsafeRawBufferPointer(rebasing: all[e.start..<(e.start + e.count)]))
+        } else {
+            add(batch.trees[e.tree])
+        }
+    }
+}
