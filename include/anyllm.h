@@ -86,8 +86,10 @@ void anyllm_client_free(anyllm_client *client);
  * request_json: the request, a NUL-terminated UTF-8 JSON object (any-llm's completion()
  * parameters); only read during the call.
  * on_chunk: may be NULL; when the request has "stream": true it is called on the calling thread
- * once per ChatCompletionChunk (see anyllm_chunk_fn), with user_data. The request itself runs on
- * the client's engine thread; the calling thread waits and runs the callbacks.
+ * once per ChatCompletionChunk (see anyllm_chunk_fn), with user_data. The request itself also
+ * runs on the calling thread (on an engine the client lends it, which keeps its connections for
+ * the next call), or, with max_connections_per_host set, on the client's engine thread while
+ * the calling thread waits and runs the callbacks.
  * out_json: may be NULL; receives a new string that the caller frees with anyllm_string_free:
  * the ChatCompletion on ANYLLM_OK (for a stream, the completion aggregated from its chunks), else
  * the error object {"error": {"type", "message", ...}}.

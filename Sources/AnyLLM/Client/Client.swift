@@ -96,7 +96,14 @@ final class Client: @unchecked Sendable {
             closeDeferred = false
             return true
         }
-        if finishClose { stopEngines() }
+        guard finishClose else { return }
+        // A call without callbacks is delivered on the shared engine's own thread (Call.push),
+        // which cannot stop (join) itself: another thread does it.
+        if monitor.locked({ engine })?.isCurrentThread == true {
+            detachThread { self.stopEngines() }
+        } else {
+            stopEngines()
+        }
     }
 
     /// Cancels every call, waits until all have delivered their outcome, stops the engine. From inside

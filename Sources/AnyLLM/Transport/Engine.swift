@@ -101,6 +101,9 @@ final class Engine: @unchecked Sendable {
         curl_multi_cleanup(multi)
     }
 
+    /// True on the engine's own I/O thread (never for an inline engine).
+    var isCurrentThread: Bool { !isInline && pthread_equal(thread, pthread_self()) != 0 }
+
     private func loop() {
         while step() {}
     }

@@ -51,3 +51,20 @@ func monotonicNow() -> Double {
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
+
+/// Runs `body` on a new detached thread (rare work that must not run on the current thread).
+/// If no thread can be made, runs it here rather than never.
+func detachThread(_ body: @escaping () -> Void) {
+    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+    var tid = pthread_t()
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+    let ctx = Unmanaged.passRetained(Box(body)).toOpaque()
+    let rc = pthread_create(&tid, &attr, { ctx in
+        Unmanaged<Box>.fromOpaque(ctx!).takeRetainedValue().body()
+        return nil
+    }, ctx)
+    pthread_attr_destroy(&attr)
+    if rc != 0 { Unmanaged<Box>.fromOpaque(ctx).takeRetainedValue().body() }
+}
