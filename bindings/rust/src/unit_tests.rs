@@ -178,3 +178,48 @@ fn public_types_are_send_and_sync() {
     send::<crate::StreamStart>();
     send_sync::<Error>();
 }
+
+#[test]
+fn chunks_read_known_fields_and_keep_the_rest_in_extra() {
+    let text = r#"[{"id":"c1","object":"chat.completion.chunk","created":7,"model":"m","system_fingerprint":"fp","obfuscation":"x",
+        "choices":[{"index":2,"delta":{"content":"Hi","role":"assistant","refusal":null,"weird":{"a":[1]}},
+                    "logprobs":null,"finish_reason":null,"stop_reason":5}],"usage":null},
+      {"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}]"#;
+    let chunks: Vec<ChatCompletionChunk> = serde_json::from_str(text).unwrap();
+    let c = &chunks[0];
+    assert_eq!((c.id.as_str(), c.object.as_str(), c.created, c.model.as_str()), ("c1", "chat.completion.chunk", 7, "m"));
+    assert_eq!(c.extra.get("system_fingerprint"), Some(&json!("fp")));
+    assert_eq!(c.extra.get("obfuscation"), Some(&json!("x")));
+    assert_eq!(c.extra.len(), 2);
+    assert!(c.usage.is_none());
+    let ch = &c.choices[0];
+    assert_eq!(ch.index, 2);
+    assert_eq!(ch.finish_reason, None);
+    assert_eq!(ch.extra.get("stop_reason"), Some(&json!(5)));
+    assert_eq!(ch.delta.content.as_deref(), Some("Hi"));
+    assert_eq!(ch.delta.role, Some(Role::Assistant));
+    assert_eq!(ch.delta.extra.get("refusal"), Some(&json!(null)));
+    assert_eq!(ch.delta.extra.get("weird"), Some(&json!({"a": [1]})));
+    // Defaults for what is missing.
+    let last = &chunks[1];
+    assert_eq!((last.id.as_str(), last.created, last.choices[0].index), ("", 0, 0));
+    assert_eq!(last.finish_reason(), Some(&FinishReason::Stop));
+    assert_eq!(last.usage.as_ref().map(|u| u.total_tokens), Some(3));
+    // The derived serializer writes the same members back.
+    let back = serde_json::to_value(c).unwrap();
+    assert_eq!(back["obfuscation"], json!("x"));
+    assert_eq!(back["choices"][0]["delta"]["weird"], json!({"a": [1]}));
+}
+
+#[test]
+fn chunks_keep_the_first_of_repeated_keys_and_refuse_wrong_types() {
+    let c: ChatCompletionChunk =
+        serde_json::from_str(r#"{"id":"a","id":"b","x":1,"x":2,"choices":[{"delta":{"content":"1","content":"2"}}]}"#).unwrap();
+    assert_eq!(c.id, "a");
+    assert_eq!(c.extra.get("x"), Some(&json!(1)));
+    assert_eq!(c.text(), Some("1"));
+    for bad in [r#"{"id":5}"#, r#"{"created":"now"}"#, r#"{"choices":{}}"#, r#"{"choices":[{"index":-1}]}"#,
+                r#"{"choices":[{"delta":null}]}"#, r#"{"choices":[{"delta":{"content":3}}]}"#, r#"[1]"#, r#"{"id":"a""#] {
+        assert!(serde_json::from_str::<ChatCompletionChunk>(bad).is_err(), "accepted {bad}");
+    }
+}

@@ -1,15 +1,16 @@
 //! Streamed results: OpenAI `ChatCompletionChunk`s.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::message::{Reasoning, Role};
 use super::response::{FinishReason, Usage};
+use super::extra_map::deserialize_with_extra;
 use super::tools::ToolCallDelta;
 
 /// One streamed piece of a completion (`object: "chat.completion.chunk"`). Usage comes in the
 /// last chunk (often with no choices).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ChatCompletionChunk {
     #[serde(default)]
     pub id: String,
@@ -44,7 +45,7 @@ impl ChatCompletionChunk {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 /// One choice of a chunk: what it adds, and how it ended.
 pub struct ChunkChoice {
     #[serde(default)]
@@ -60,7 +61,7 @@ pub struct ChunkChoice {
 }
 
 /// What a chunk adds to the message.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Delta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
@@ -73,3 +74,8 @@ pub struct Delta {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+// A stream deserializes thousands of these: read without `flatten`'s buffering (extra_map.rs).
+deserialize_with_extra!(ChatCompletionChunk, "a ChatCompletionChunk object", { id, object, created, model, choices, usage });
+deserialize_with_extra!(ChunkChoice, "a chunk choice object", { index, delta, finish_reason, logprobs });
+deserialize_with_extra!(Delta, "a chunk delta object", { role, content, tool_calls, reasoning });

@@ -4,6 +4,7 @@
 //! so nothing a provider sends is lost and a result message can be sent back as it came.
 
 mod chunk;
+mod extra_map;
 mod message;
 mod options;
 mod params;
