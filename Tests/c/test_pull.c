@@ -13,7 +13,9 @@ typedef struct pulled {
     int chunks;
     int bad;              /* batches that were not a JSON array of chunk objects, or len != strlen */
     int timeouts;
-    char content[8192];   /* the concatenated content deltas */
+    size_t max_len;       /* the longest array handed out */
+    size_t total_len;
+    char content[65536];  /* the concatenated content deltas */
     anyllm_status status; /* anyllm_call_wait's */
     json_t *outcome;      /* its JSON */
     int finish_reasons;
@@ -22,6 +24,8 @@ typedef struct pulled {
 static void take_batch(pulled *p, const char *data, size_t len) {
     p->batches++;
     if (strlen(data) != len) p->bad++;
+    if (len > p->max_len) p->max_len = len;
+    p->total_len += len;
     json_t *arr = jparse(data);
     if (!json_is_array(arr) || json_array_size(arr) == 0) {
         p->bad++;
@@ -102,6 +106,17 @@ static void test_stream_and_plain(void) {
     CHECK(p.bad == 0 && p.chunks >= 500, "%d chunks, %d bad", p.chunks, p.bad);
     CHECK(p.batches < p.chunks, "%d batches for %d chunks: no batching", p.batches, p.chunks);
     const char *agg = jstr(p.outcome, "choices[0].message.content");
+    CHECK(agg && str_eq(agg, p.content), "pulled content and aggregate differ (%zu vs %zu bytes)", strlen(p.content),
+          agg ? strlen(agg) : 0);
+    json_decref(p.outcome);
+
+    TEST("a stream read at once is handed out in arrays of at most 32 KiB (and a chunk)");
+    pull_all(open_req(NULL, stream_req("openai:long-3000")), -1, &p);
+    CHECK(p.bad == 0 && p.chunks >= 3000, "%d chunks, %d bad", p.chunks, p.bad);
+    CHECK(p.max_len <= 32768 + 1024, "an array of %zu bytes", p.max_len);
+    CHECK(p.total_len > 3 * 32768 && (size_t)p.batches * (32768 + 1024) >= p.total_len, "%d arrays for %zu bytes",
+          p.batches, p.total_len);
+    agg = jstr(p.outcome, "choices[0].message.content");
     CHECK(agg && str_eq(agg, p.content), "pulled content and aggregate differ (%zu vs %zu bytes)", strlen(p.content),
           agg ? strlen(agg) : 0);
     json_decref(p.outcome);

@@ -72,8 +72,10 @@ final class Call: @unchecked Sendable {
     let pulled: Bool
     private var pullEngine: Engine?
     private let pullLock = Monitor()
+    /// Items taken from the queue for pulling, and where the next pull resumes in them.
     private var pullBatch: [Item] = []
-    private var heldOutcome: Outcome?
+    private var pullItem = 0
+    private var pullEntry = 0
     /// What the last anyllm_call_next handed out: a JSON array of chunks, NUL-terminated.
     let pulledJSON = CBuffer()
 
@@ -231,29 +233,43 @@ final class Call: @unchecked Sendable {
         pullLock.locked { while pullLocked(timeout: -1, keep: false) == .chunks {} }
     }
 
+    /// The most chunk bytes one anyllm_call_next hands out (a single larger chunk still goes out
+    /// whole). One inline engine step can read a whole stream that the server has already sent;
+    /// handing it out in one array made a buffer of hundreds of kilobytes per call, which malloc
+    /// maps and unmaps each time (page faults were most of a pulled 1,000-chunk stream's cost).
+    static let maxPullBytes = 32 << 10
+
     private func pullLocked(timeout: Double, keep: Bool) -> Pulled {
         pulledJSON.removeAll()
         if monitor.locked({ finished }) { return .ended }
-        if let o = heldOutcome {
-            heldOutcome = nil
-            deliver(.done(o))
-            endPull()
-            return .ended
-        }
         let deadline = timeout < 0 ? Double.infinity : monotonicNow() + timeout
         while true {
-            monitor.locked {
-                if pullEngine == nil && queue.isEmpty {
-                    monitor.wait(until: deadline == .infinity ? nil : deadline)  // the shared engine's thread pushes
+            if pullItem >= pullBatch.count {
+                pullBatch.removeAll(keepingCapacity: true)
+                pullItem = 0
+                pullEntry = 0
+                monitor.locked {
+                    if pullEngine == nil && queue.isEmpty {
+                        monitor.wait(until: deadline == .infinity ? nil : deadline)  // the shared engine's thread pushes
+                    }
+                    swap(&queue, &pullBatch)
                 }
-                swap(&queue, &pullBatch)
             }
+            // Hand out what was read, from where the last pull stopped, up to maxPullBytes.
             var count = 0
-            for item in pullBatch {
+            while pullItem < pullBatch.count {
+                let item = pullBatch[pullItem]
                 if let b = item.chunks {
+                    var full = false
                     b.bytes.withUnsafeBytes { all in
-                        for e in b.entries {
-                            if monitor.locked({ stopRequested }) { return }
+                        while pullEntry < b.entries.count {
+                            if keep && count > 0 && pulledJSON.count >= Self.maxPullBytes {
+                                full = true
+                                return
+                            }
+                            let e = b.entries[pullEntry]
+                            pullEntry += 1
+                            if monitor.locked({ stopRequested }) { continue }
                             delivered.add(e, of: b, in: all)
                             if keep {
                                 pulledJSON.append(count == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
@@ -262,12 +278,16 @@ final class Call: @unchecked Sendable {
                             count += 1
                         }
                     }
+                    if full { break }
+                    pullItem += 1
+                    pullEntry = 0
                 } else {
                     // The outcome is always the last item; chunks before it are handed out first.
-                    if count > 0 { heldOutcome = item.outcome } else { deliver(item) }
+                    if count > 0 { break }
+                    pullItem += 1
+                    deliver(item)
                 }
             }
-            pullBatch.removeAll(keepingCapacity: true)
             if count > 0 {
                 if keep {
                     pulledJSON.append(UInt8(ascii: "]"))
