@@ -133,7 +133,8 @@ import Glibc
 /// calling thread until chunks are ready, the call has ended, or timeout_ms milliseconds have
 /// passed (timeout_ms < 0: no limit; 0: only what is ready now).
 /// chunks_json, len: on ANYLLM_OK, *chunks_json points to a JSON array of one or more
-/// ChatCompletionChunk objects in stream order (NUL-terminated; *len bytes without the NUL), or
+/// ChatCompletionChunk objects in stream order (NUL-terminated; *len bytes without the NUL; what
+/// has been read, up to about 32 KiB of chunks per array: the rest comes with the next pulls), or
 /// is NULL with *len 0 when the call has ended: anyllm_call_wait then returns its outcome at
 /// once. The array is owned by the call and valid until the next anyllm_call_next or
 /// anyllm_call_free of this call; do not free it. Either pointer may be NULL.
