@@ -20,6 +20,12 @@ import Testing
         return i
     }
 
+    static func naiveEscapeStop(_ b: [UInt8], _ from: Int) -> Int {
+        var i = from
+        while i < b.count && b[i] != 0x22 && b[i] != 0x5C && b[i] >= 0x20 { i += 1 }
+        return i
+    }
+
     @Test func agreesWithByteByByteOnRandomBuffers() {
         var rng = SystemRandomNumberGenerator()
         // Bytes chosen to sit next to every searched value and its borrow neighbours.
@@ -39,6 +45,8 @@ import Testing
                 let ss = ByteScan.stringStop(base, from: from, to: n)
                 #expect(le == Self.naiveLineEnd(b, from), "lineEnd round \(round): \(b) from \(from)")
                 #expect(ss == Self.naiveStringStop(b, from), "stringStop round \(round): \(b) from \(from)")
+                let es = ByteScan.escapeStop(base, from: from, to: n)
+                #expect(es == Self.naiveEscapeStop(b, from), "escapeStop round \(round): \(b) from \(from)")
             }
         }
     }
@@ -52,6 +60,7 @@ import Testing
                     let isLine = stop == 0x0A || stop == 0x0D
                     #expect(ByteScan.lineEnd(p.baseAddress!, from: 0, to: 24) == (isLine ? at : 24))
                     #expect(ByteScan.stringStop(p.baseAddress!, from: 0, to: 24) == at)  // all of them stop a string
+                    #expect(ByteScan.escapeStop(p.baseAddress!, from: 0, to: 24) == (stop < 0x80 ? at : 24))
                 }
             }
         }

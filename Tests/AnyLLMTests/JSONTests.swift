@@ -16,6 +16,22 @@ import Testing
         #expect(JSON.string("a\"b\n\u{01}é").text == #""a\"b\n\u0001é""#)
     }
 
+    /// Strings with the bytes that need escapes at every offset of a word (the writer skips plain
+    /// runs 8 bytes a step) read back as written.
+    @Test func writtenStringsReadBack() throws {
+        let specials: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "\u{7F}", "é", "👋", "/"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            let n = Int.random(in: 0...40, using: &rng)
+            let s = String((0..<n).map { _ in
+                Int.random(in: 0..<5, using: &rng) == 0 ? specials.randomElement(using: &rng)! : Character(UnicodeScalar(UInt8.random(in: 0x23...0x5B, using: &rng)))
+            })
+            let text = JSON.string(s).serialized
+            #expect(try JSONReader.parse(text).string == s)
+            #expect(!text.dropFirst().dropLast().contains { $0 < 0x20 })  // no raw control byte written
+        }
+    }
+
     @Test(arguments: [
         "", "{", "[1,]", "{\"a\":}", "01", "1.", "-", "tru", "\"abc", "\"\\x\"", "{\"a\" 1}", "[1 2]",
         "\"\\ud800\"", "\"\\udc00\"", "nul", "{} x", "\"a\u{01}\"",
