@@ -585,6 +585,37 @@ static void test_options_do_not_carry_over(void) {
     json_decref(req);
 }
 
+/* ---- compressed answers ----------------------------------------------------------------------------------- */
+
+/* The library asks for gzip (Accept-Encoding) and decodes a gzip answer; a caller's own Accept-Encoding header
+ * replaces ours (the emulator then answers uncompressed). */
+static void test_gzip(void) {
+    TEST("compression: Accept-Encoding gzip, and gzip answers decoded");
+    emulator gz;
+    const char *args[] = {"--gzip", NULL};
+    start_or_die(&gz, NULL, args, "ANYLLM_EMULATOR ", "gzip emulator");
+    char base[300];
+    snprintf(base, sizeof base, "%s/v1", gz.url);
+    for (int i = 0; i < 3; i++) { /* twice the same (a reused handle and header list), then the caller's header */
+        json_t *req = req_at(base, false);
+        if (i == 2) {
+            json_t *h = json_object();
+            json_object_set_new(h, "Accept-Encoding", json_string("identity"));
+            req_client_arg(req, "headers", h);
+        }
+        expect_ok(req, i == 2 ? "Accept-Encoding identity from client_args.headers" : "gzip answer");
+        json_decref(req);
+        char *body = http_get_port(gz.port, "/_emulator/last_request");
+        json_t *last = jparse(body);
+        free(body);
+        const char *ae = jstr(last, "headers.accept-encoding");
+        if (i < 2) CHECK(contains(ae, "gzip"), "Accept-Encoding %s, want gzip", or_null(ae));
+        else CHECK(str_eq(ae, "identity"), "Accept-Encoding %s, want only the caller's identity", or_null(ae));
+        json_decref(last);
+    }
+    emulator_stop(&gz);
+}
+
 int main(void) {
     setup();
     g_client = anyllm_client_new(NULL, NULL);
@@ -599,6 +630,7 @@ int main(void) {
     test_no_proxy();
     test_proxy_credentials();
     test_options_do_not_carry_over();
+    test_gzip();
     anyllm_client_free(g_client);
     emulator_stop(&g_tls);
     emulator_stop(&g_mismatch);
