@@ -17,6 +17,9 @@ import Testing
         #"{"object":"chat.completion","choices":[{"message":{"content":"a","reasoning_content":"r"},"finish_reason":"stop"}]}"#,
         #"{"object":"chat.completion","choices":[{"message":{"content":[{"type":"text","text":"a"}]},"finish_reason":"stop"}]}"#,
         #"{"object":"chat.completion","choices":[{"message":{"content":"a"},"finish_reason":"model_length"}]}"#,
+        // an escaped finish reason may spell model_length (the skim compares raw bytes)
+        #"{"object":"chat.completion","choices":[{"message":{"content":"a"},"finish_reason":"model\u005flength"}]}"#,
+        #"{"object":"chat.completion","choices":[{"message":{"content":"a"},"finish_reason":"model_lengt"}],"x":1,"object":"chat.completion.chunk"}"#,
         #"{"choices":[{"message":{"content":"a"},"finish_reason":"stop"}]}"#,
         // errors and broken bodies
         #"{"error":{"message":"bad","type":"invalid_request_error"}}"#,

@@ -1,4 +1,5 @@
 import Testing
+import Glibc
 @testable import AnyLLM
 
 /// The parts of a proxy URL that the error Redactor must know (ProxyCredentials).
@@ -27,5 +28,21 @@ import Testing
         #expect(s.contains("p@ssw0rd-long"))
         let r = Redactor(secrets: s)
         #expect(r.clean("refused alice:p@ssw0rd-long at proxy") == "refused [redacted] at proxy")
+    }
+
+    @Test func environmentProxiesReadInOnePass() {
+        let entries = ["PATH=/usr/bin", "https_proxy=http://a:pw-https-lower@p:1", "HTTPS_PROXY=http://b@p:2",
+                       "http_proxy=h1", "HTTP_PROXY=h2", "all_proxy=a1", "ALL_PROXY=a2",
+                       "https_proxyX=no", "Https_Proxy=no", "http_prox=no", "HOME=/root", "all_proxy", "a=no", "h=", ""]
+        var cs: [UnsafeMutablePointer<CChar>?] = entries.map { strdup($0) }
+        cs.append(nil)
+        defer { for p in cs { free(p) } }
+        let got = cs.withUnsafeMutableBufferPointer { ProxyCredentials.environmentURLs($0.baseAddress) }
+        #expect(Set(got) == ["http://a:pw-https-lower@p:1", "http://b@p:2", "h1", "h2", "a1", "a2"])
+        #expect(got.count == 6)
+        #expect(ProxyCredentials.environmentURLs(nil).isEmpty)
+        // The real environment: whatever it holds, the same as getenv says.
+        let expected = ProxyCredentials.environment.compactMap { getenv($0).map { String(cString: $0) } }
+        #expect(Set(ProxyCredentials.environmentURLs()) == Set(expected))
     }
 }

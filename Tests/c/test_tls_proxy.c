@@ -517,6 +517,105 @@ static void test_proxy_credentials(void) {
     json_decref(req);
 }
 
+/* ---- options of one call do not reach the next ------------------------------------------------------------ */
+
+/* Blocking calls one after another on one thread reuse one pooled curl handle, whose options stay set between
+ * calls when they are the same: a call's proxy, ca_bundle, verify_tls or timeout must not stay on it for the
+ * next call that does not ask for them (each pair below: first with the option, then without). */
+static void test_options_do_not_carry_over(void) {
+    TEST("client_args of one call do not carry over to the next (reused curl handles)");
+    char purl[96], target[400];
+    proxy_url(&g_proxy, NULL, purl, sizeof purl);
+    for (int round = 0; round < 2; round++) {
+        proxy_snapshot before = proxy_log(&g_proxy);
+        json_t *req = req_at(NULL, false);
+        req_client_arg(req, "proxy", json_string(purl));
+        expect_ok(req, "call with client_args.proxy");
+        expect_traversed(&g_proxy, before, "POST", completions_url(target, sizeof target), NULL, "call with proxy");
+        json_decref(req);
+        before = proxy_log(&g_proxy);
+        req = req_at(NULL, false);
+        expect_ok(req, "next call, no proxy");
+        expect_bypassed(&g_proxy, before, "the call after a proxied one");
+        json_decref(req);
+    }
+
+    json_t *req = req_at(g_tls_base, false);
+    req_client_arg(req, "ca_bundle", json_string(g_cert));
+    expect_ok(req, "call with ca_bundle");
+    json_decref(req);
+    req = req_at(g_tls_base, false);
+    result r;
+    if (expect_error(g_client, req, ANYLLM_E_CONNECTION, &r, "the call after one with ca_bundle, without it"))
+        CHECK(contains(jstr(r.j, "error.message"), "certificate could not be verified"), "message %s",
+              or_null(jstr(r.j, "error.message")));
+    res_free(&r);
+    json_decref(req);
+
+    req = req_at(g_tls_base, false);
+    req_client_arg(req, "verify_tls", json_false());
+    expect_ok(req, "call with verify_tls false");
+    json_decref(req);
+    req = req_at(g_tls_base, false);
+    if (expect_error(g_client, req, ANYLLM_E_CONNECTION, &r, "the call after one with verify_tls false, without it"))
+        CHECK(contains(jstr(r.j, "error.message"), "certificate could not be verified"), "message %s",
+              or_null(jstr(r.j, "error.message")));
+    res_free(&r);
+    json_decref(req);
+
+    /* a short total timeout, then a call of 1.2 s without it (the default is 600 s) */
+    req = req_new("openai:slow-3-400");
+    req_client_arg(req, "timeout", json_real(0.5));
+    req_client_arg(req, "max_retries", json_integer(0));
+    if (expect_error(g_client, req, ANYLLM_E_TIMEOUT, &r, "call with timeout 0.5 on a 1.2 s answer"))
+        CHECK(str_eq(jstr(r.j, "error.timeout"), "total"), "timeout kind %s", or_null(jstr(r.j, "error.timeout")));
+    res_free(&r);
+    json_decref(req);
+    req = req_new("openai:slow-3-400");
+    req_client_arg(req, "max_retries", json_integer(0));
+    run_req(g_client, req, NULL, NULL, &r);
+    CHECK(r.st == ANYLLM_OK, "the 1.2 s call after one with timeout 0.5: status %d: %.300s", r.st, or_null(r.raw));
+    res_free(&r);
+    json_decref(req);
+
+    /* and the other way round: options set on the handle by a plain call are replaced by the next call's */
+    req = req_at(g_tls_base, false);
+    req_client_arg(req, "ca_bundle", json_string(g_cert));
+    expect_ok(req, "ca_bundle after plain calls");
+    json_decref(req);
+}
+
+/* ---- compressed answers ----------------------------------------------------------------------------------- */
+
+/* The library asks for gzip (Accept-Encoding) and decodes a gzip answer; a caller's own Accept-Encoding header
+ * replaces ours (the emulator then answers uncompressed). */
+static void test_gzip(void) {
+    TEST("compression: Accept-Encoding gzip, and gzip answers decoded");
+    emulator gz;
+    const char *args[] = {"--gzip", NULL};
+    start_or_die(&gz, NULL, args, "ANYLLM_EMULATOR ", "gzip emulator");
+    char base[300];
+    snprintf(base, sizeof base, "%s/v1", gz.url);
+    for (int i = 0; i < 3; i++) { /* twice the same (a reused handle and header list), then the caller's header */
+        json_t *req = req_at(base, false);
+        if (i == 2) {
+            json_t *h = json_object();
+            json_object_set_new(h, "Accept-Encoding", json_string("identity"));
+            req_client_arg(req, "headers", h);
+        }
+        expect_ok(req, i == 2 ? "Accept-Encoding identity from client_args.headers" : "gzip answer");
+        json_decref(req);
+        char *body = http_get_port(gz.port, "/_emulator/last_request");
+        json_t *last = jparse(body);
+        free(body);
+        const char *ae = jstr(last, "headers.accept-encoding");
+        if (i < 2) CHECK(contains(ae, "gzip"), "Accept-Encoding %s, want gzip", or_null(ae));
+        else CHECK(str_eq(ae, "identity"), "Accept-Encoding %s, want only the caller's identity", or_null(ae));
+        json_decref(last);
+    }
+    emulator_stop(&gz);
+}
+
 int main(void) {
     setup();
     g_client = anyllm_client_new(NULL, NULL);
@@ -530,6 +629,8 @@ int main(void) {
     test_proxy_env();
     test_no_proxy();
     test_proxy_credentials();
+    test_options_do_not_carry_over();
+    test_gzip();
     anyllm_client_free(g_client);
     emulator_stop(&g_tls);
     emulator_stop(&g_mismatch);

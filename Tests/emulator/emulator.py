@@ -220,6 +220,7 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, address, fixtures_dir, verbose=False):
         self.fixtures_dir = fixtures_dir
         self.verbose = verbose
+        self.gzip = False
         self.lock = threading.Lock()
         self.last_request = None
         self.routes = _compile_routes()
@@ -255,6 +256,8 @@ def main(argv=None):
     ap.add_argument("--fixtures", default=fixtures.default_dir(), help="recorded fixtures folder for replay:NAME")
     ap.add_argument("--no-stdin-watch", action="store_true", help="keep running when stdin reaches EOF")
     ap.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    ap.add_argument("--gzip", action="store_true",
+                    help="gzip non-streamed bodies when the request's Accept-Encoding allows it (as OpenAI's edge does)")
     ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
     ap.add_argument("--tls-key", help="the certificate's PEM private key (default: in --tls-cert)")
     args = ap.parse_args(argv)
@@ -262,6 +265,7 @@ def main(argv=None):
         ap.error("--tls-key needs --tls-cert")
 
     server = EmulatorServer(("127.0.0.1", args.port), os.path.abspath(args.fixtures), args.verbose)
+    server.gzip = args.gzip
     scheme = "http"
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -6,6 +6,7 @@ event). Keeping the raw socket behind this class means the fault helpers (faults
 share one notion of "headers sent", "stream open" and "connection dead".
 """
 
+import gzip
 import json
 import socket
 import time
@@ -52,6 +53,10 @@ class Exchange:
         """A complete body with Content-Length (non-streamed answers and all errors)."""
         if isinstance(body, str):
             body = body.encode("utf-8")
+        if getattr(self.server, "gzip", False) and body and content_length is None and \
+                "gzip" in (self.header("Accept-Encoding") or "").lower():
+            body = gzip.compress(body)
+            headers = list(headers) + [("Content-Encoding", "gzip")]
         hs = [("Content-Type", content_type),
               ("Content-Length", str(len(body) if content_length is None else content_length))]
         hs += list(headers)

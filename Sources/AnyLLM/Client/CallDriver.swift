@@ -30,14 +30,15 @@ final class CallDriver: @unchecked Sendable {
             redactor = Redactor(secrets: endpoint.secrets)
             call.redactor = redactor
             options = try defaults.merged(with: r.clientArgs, field: "client_args")
-            redactor = Redactor(secrets: endpoint.secrets + ProxyCredentials.secrets(explicit: options.proxy))
+            redactor.add(ProxyCredentials.secrets(explicit: options.proxy))
             // A credential can also come as an extra header (client options or client_args).
-            redactor.add(Redactor.credentials(headers: options.headers))
+            if !options.headers.isEmpty { redactor.add(Redactor.credentials(headers: options.headers)) }
             call.redactor = redactor
             let p = Protocols.implementation(r.provider.wire)
             var h = try p.encode(r, endpoint: endpoint)
             for (k, v) in options.headers {
-                h.headers.removeAll { $0.0.lowercased() == k.lowercased() }
+                let lk = k.lowercased()
+                h.headers.removeAll { $0.0.lowercased() == lk }
                 h.headers.append((k, v))
             }
             req = r

@@ -16,7 +16,7 @@ enum OpenAIAnswerSkim {
                 try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
                     if key.contains(UInt8(ascii: "\\")) { throw notPlain }  // escaped: the full reader decodes it
                     if bytesEqual(key, "object") {
-                        guard let v = try s.stringOrNull(), v == "chat.completion" else { throw notPlain }
+                        guard let v = try rawStringOrNull(&s), let b = v, bytesEqual(b, "chat.completion") else { throw notPlain }
                         sawObject = true
                     } else if bytesEqual(key, "choices") {
                         try choices(&s)
@@ -66,7 +66,11 @@ enum OpenAIAnswerSkim {
                 sawMessage = true
             } else if bytesEqual(key, "finish_reason") {
                 // model_length (Mistral) is renamed by the full reader.
-                guard let f = try s.stringOrNull(), f != "model_length" else { throw notPlain }
+                // An escaped finish reason could spell it too.
+                guard let f = try rawStringOrNull(&s),
+                      f.map({ !bytesEqual($0, "model_length") && !$0.contains(UInt8(ascii: "\\")) }) ?? true else {
+                    throw notPlain
+                }
             } else {
                 try s.skipValue(depth: 2)
             }
@@ -79,7 +83,7 @@ enum OpenAIAnswerSkim {
             if key.contains(UInt8(ascii: "\\")) { throw notPlain }  // escaped: the full reader decodes it
             if bytesEqual(key, "content") || bytesEqual(key, "refusal") || bytesEqual(key, "role") {
                 // A string or null; a list of typed chunks (Mistral) is flattened by the full reader.
-                guard try s.stringOrNull() != nil else { throw notPlain }
+                guard try rawStringOrNull(&s) != nil else { throw notPlain }
             } else if bytesEqual(key, "annotations") || bytesEqual(key, "audio") {
                 try s.skipValue(depth: 3)
             } else {
@@ -87,5 +91,20 @@ enum OpenAIAnswerSkim {
                 throw notPlain
             }
         }
+    }
+
+    /// A string or null, validated without building a String: .some(bytes between the quotes) or
+    /// .some(nil) for null; nil for any other value (nothing consumed). The bytes are the text only
+    /// when they hold no backslash: callers that compare them check.
+    private static func rawStringOrNull(_ s: inout JSONScanner) throws(JSONParseError) -> UnsafeRawBufferPointer?? {
+        guard !s.atEnd else { throw notPlain }
+        if s.peek() == UInt8(ascii: "n") {
+            guard try s.skipNull() else { throw notPlain }
+            return .some(nil)
+        }
+        guard s.peek() == UInt8(ascii: "\"") else { return nil }
+        let start = s.pos + 1
+        try s.skipString()
+        return .some(UnsafeRawBufferPointer(rebasing: s.buf[start..<(s.pos - 1)]))
     }
 }

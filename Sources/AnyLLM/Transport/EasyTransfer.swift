@@ -19,22 +19,22 @@ final class EasyTransfer {
     var sinkError: AnyLLMError?
     private let sink: Sink
     private let completion: Completion
-    private var slist: UnsafeMutablePointer<curl_slist>?
+    private let handle: PooledEasy
     private var completed = false
     /// curl's own words for a failure (CURLOPT_ERRORBUFFER), more precise than curl_easy_strerror:
     /// "SSL certificate problem: self-signed certificate" rather than "SSL peer certificate or SSH
     /// remote key was not OK".
-    private let errorBuffer: UnsafeMutablePointer<CChar> = {
-        let b = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-        b.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        return b
-    }()
+    private var errorBuffer: UnsafeMutablePointer<CChar> { handle.errorBuffer }
+
+    /// Sent with every request unless the caller's headers name their own.
+    static let userAgent = "User-Agent: libanyllm/\(anyllmVersion)"
 
     init?(_ req: HTTPRequest, options: ClientOptions, owner: UInt64, sink: @escaping Sink,
           completion: @escaping Completion) {
         _ = curlGlobal
-        guard let easy = EasyPool.take() else { return nil }
-        self.easy = easy
+        guard let h = EasyPool.take() else { return nil }
+        handle = h
+        easy = h.easy
         self.owner = owner
         self.options = options
         self.sink = sink
@@ -43,41 +43,72 @@ final class EasyTransfer {
     }
 
     deinit {
-        EasyPool.put(easy)
-        curl_slist_free_all(slist)
-        errorBuffer.deallocate()
+        EasyPool.put(handle)
     }
 
+    /// Sets the handle's options for this request. The constant ones are set only when the handle
+    /// was last used with other settings (or never): then it is reset first, so an option set for
+    /// an earlier call (a proxy, a CA bundle, verify_tls=false, its timeouts) never carries over.
     private func configure(_ req: HTTPRequest) {
-        for (k, v) in req.headers { slist = curl_slist_append(slist, "\(k): \(v)") }
-        slist = curl_slist_append(slist, "Expect:")  // no 100-continue round trip for large bodies
+        let settings = EasySettings(options)
+        if handle.settings != settings {
+            if handle.settings != nil { handle.reset() }
+            _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+            _ = ccurl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+            _ = ccurl_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
+            // Compressed answers are decoded (gzip: every server that compresses offers it). The
+            // option makes curl decode; the header itself is in the list below.
+            _ = ccurl_setopt_ptr(easy, CURLOPT_ACCEPT_ENCODING, "gzip")
+            _ = ccurl_setopt_long(easy, CURLOPT_POST, 1)
+            _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, settings.connectTimeoutMs)
+            _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, settings.timeoutMs)
+            // No proxy option: libcurl reads https_proxy / HTTPS_PROXY / http_proxy / all_proxy and no_proxy
+            // itself. "" turns proxies off, the environment's included (curl's meaning of an empty proxy).
+            if let p = settings.proxy { _ = ccurl_setopt_ptr(easy, CURLOPT_PROXY, p) }
+            if let ca = settings.caBundle { _ = ccurl_setopt_ptr(easy, CURLOPT_CAINFO, ca) }
+            if !settings.verifyTLS {  // loud in the docs: anyone on the path can read and change the traffic
+                _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
+                _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
+            }
+            _ = ccurl_setopt_data_fn(easy, CURLOPT_HEADERFUNCTION, easyHeaderCallback)
+            _ = ccurl_setopt_data_fn(easy, CURLOPT_WRITEFUNCTION, easyWriteCallback)
+            handle.settings = settings
+        }
+        if handle.headers == nil || !Self.same(handle.headers!, req.headers) {
+            curl_slist_free_all(handle.slist)
+            var slist: UnsafeMutablePointer<curl_slist>?
+            var ownAgent = false, ownEncoding = false
+            for (k, v) in req.headers {
+                slist = curl_slist_append(slist, k + ": " + v)
+                let n = k.utf8.count
+                if n == 10 && k.lowercased() == "user-agent" { ownAgent = true }
+                if n == 15 && k.lowercased() == "accept-encoding" { ownEncoding = true }
+            }
+            // Headers rather than CURLOPT_USERAGENT and CURLOPT_ACCEPT_ENCODING's own header: libcurl
+            // formats those into headers again on every request (curl_maprintf, ~200 instructions a
+            // byte); a list entry is written once per list. A caller's own header wins, as before.
+            if !ownAgent { slist = curl_slist_append(slist, Self.userAgent) }
+            if !ownEncoding { slist = curl_slist_append(slist, "Accept-Encoding: gzip") }
+            slist = curl_slist_append(slist, "Expect:")  // no 100-continue round trip for large bodies
+            handle.slist = slist
+            handle.headers = req.headers
+            _ = ccurl_setopt_ptr(easy, CURLOPT_HTTPHEADER, slist)
+        }
         let me = Unmanaged.passUnretained(self).toOpaque()  // the engine keeps self alive while active
+        errorBuffer[0] = 0
         _ = ccurl_setopt_ptr(easy, CURLOPT_URL, req.url)
-        _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        _ = ccurl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer)
-        _ = ccurl_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
-        _ = ccurl_setopt_ptr(easy, CURLOPT_USERAGENT, "libanyllm/\(anyllmVersion)")
-        _ = ccurl_setopt_ptr(easy, CURLOPT_ACCEPT_ENCODING, "")
-        _ = ccurl_setopt_ptr(easy, CURLOPT_HTTPHEADER, slist)
-        _ = ccurl_setopt_long(easy, CURLOPT_POST, 1)
+        // The body stays in the handle until the transfer ends: curl reads it from there, no copy of its own.
         _ = ccurl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.count))
-        req.body.withUnsafeBytes { b in
-            _ = ccurl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, b.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
-        }
-        _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
-        _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
-        // No proxy option: libcurl reads https_proxy / HTTPS_PROXY / http_proxy / all_proxy and no_proxy
-        // itself. "" turns proxies off, the environment's included (curl's meaning of an empty proxy).
-        if let p = options.proxy { _ = ccurl_setopt_ptr(easy, CURLOPT_PROXY, p) }
-        if let ca = options.caBundle { _ = ccurl_setopt_ptr(easy, CURLOPT_CAINFO, ca) }
-        if !options.verifyTLS {  // loud in the docs: anyone on the path can read and change the traffic
-            _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
-            _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
-        }
-        _ = ccurl_setopt_data_fn(easy, CURLOPT_HEADERFUNCTION, easyHeaderCallback)
+        _ = ccurl_setopt_ptr(easy, CURLOPT_POSTFIELDS, handle.bodyBuffer(req.body))
         _ = ccurl_setopt_ptr(easy, CURLOPT_HEADERDATA, me)
-        _ = ccurl_setopt_data_fn(easy, CURLOPT_WRITEFUNCTION, easyWriteCallback)
         _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, me)
+    }
+
+    /// Equal header lists, in order (the tuples are not Equatable).
+    private static func same(_ a: [(String, String)], _ b: [(String, String)]) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in a.indices where a[i].0 != b[i].0 || a[i].1 != b[i].1 { return false }
+        return true
     }
 
     /// Ends the transfer exactly once (the engine may race a cancel with curl's own completion).
@@ -145,9 +176,12 @@ final class EasyTransfer {
         if connectCode >= 300 { return .connection(ProxyText.tunnelRefused(connectCode), permanent: connectCode == 407) }
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
-            var connectTime = 0.0
-            _ = ccurl_getinfo_double(easy, CURLINFO_CONNECT_TIME, &connectTime)
-            return connectTime == 0 ? .timeout(kind: "connect", seconds: options.connectTimeout)
+            // Still connecting (TCP, TLS or a proxy's tunnel) if the request never started going out.
+            // Not CURLINFO_CONNECT_TIME: it is 0 on a reused connection too, where a total timeout
+            // was reported as a connect timeout.
+            var pretransfer = 0.0
+            _ = ccurl_getinfo_double(easy, CURLINFO_PRETRANSFER_TIME, &pretransfer)
+            return pretransfer == 0 ? .timeout(kind: "connect", seconds: options.connectTimeout)
                                     : .timeout(kind: "total", seconds: options.timeout)
         case CURLE_COULDNT_CONNECT: return .connection("connection refused or unreachable (\(detail))")
         case CURLE_COULDNT_RESOLVE_HOST: return .connection("could not resolve host (\(detail))")

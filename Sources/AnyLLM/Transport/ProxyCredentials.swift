@@ -11,11 +11,8 @@ enum ProxyCredentials {
     /// The secret parts of the explicit proxy and of the environment's proxies: each URL's
     /// `user:password` and its password, raw and percent-decoded.
     static func secrets(explicit: String?) -> [String] {
-        var urls: [String] = []
+        var urls = environmentURLs()
         if let p = explicit { urls.append(p) }
-        for name in environment {
-            if let v = getenv(name) { urls.append(String(cString: v)) }
-        }
         var out: [String] = []
         for u in urls {
             guard let info = userinfo(u) else { continue }
@@ -23,6 +20,31 @@ enum ProxyCredentials {
             if let colon = info.firstIndex(of: ":") {
                 let pw = String(info[info.index(after: colon)...])
                 for s in [pw, percentDecoded(pw)] where !s.isEmpty && !out.contains(s) { out.append(s) }
+            }
+        }
+        return out
+    }
+
+    private static let environmentNames: [[UInt8]] = environment.map { Array($0.utf8) }
+
+    /// The values of the `environment` variables that are set, read in one pass over the
+    /// environment: six getenv calls walked all of it six times on every call.
+    /// `env`: a NULL-terminated "NAME=value" list (tests pass their own); NULL after clearenv().
+    static func environmentURLs(_ env: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ) -> [String] {
+        var out: [String] = []
+        guard var entry = env else { return out }
+        while let e = entry.pointee {
+            entry += 1
+            // Every name starts with h, H, a or A: other entries cost one comparison.
+            let c = UInt8(bitPattern: e[0]) | 0x20
+            guard c == UInt8(ascii: "h") || c == UInt8(ascii: "a") else { continue }
+            for name in environmentNames {
+                var i = 0
+                while i < name.count && UInt8(bitPattern: e[i]) == name[i] { i += 1 }
+                if i == name.count && e[i] == 0x3D {  // "NAME=value"
+                    out.append(String(cString: e + i + 1))
+                    break
+                }
             }
         }
         return out
