@@ -32,20 +32,24 @@ def start(cmd, env=None):
 def py_worker(lib, checkout):
     env = dict(os.environ, ANYLLM_LIBRARY=lib, PYTHONPATH=os.path.join(checkout, "bindings", "python"))
     return start([sys.executable, os.path.join(root, "bench", "py_client.py"), "worker", "anyllm", base], env)
-workers = [start([exes[0], "worker", base]), py_worker(os.path.join(os.path.dirname(exes[0]), "libanyllm.so"), root)]
+# One worker process per row, as in bench/run.sh: a client's threads (the shared engine, the
+# delivery pool) or its library's state must not weigh on another client's figures.
+workers, rows = [], []
+def row(name, cmd, client):
+    workers.append(start(cmd))
+    rows.append((name, len(workers) - 1, client))
+for cl in ("curl", "capi", "capi_async", "capi_pull"):
+    row(cl, [exes[0], "worker", base], cl)
+workers.append(py_worker(os.path.join(os.path.dirname(exes[0]), "libanyllm.so"), root)); rows.append(("python", len(workers) - 1, "anyllm"))
 if len(exes) > 1:
-    workers.append(start([exes[1], "worker", base]))
+    for cl in ("capi", "capi_async"):
+        row(f"{cl}@base", [exes[1], "worker", base], cl)
     checkout = os.path.normpath(os.path.join(os.path.dirname(exes[2]), "..", ".."))
-    has_binding = os.path.isdir(os.path.join(checkout, "bindings", "python", "anyllm"))
-    workers.append(py_worker(exes[2], checkout) if has_binding else None)
+    if os.path.isdir(os.path.join(checkout, "bindings", "python", "anyllm")):
+        workers.append(py_worker(exes[2], checkout)); rows.append(("python@base", len(workers) - 1, "anyllm"))
 def ask(w, line):
     w.stdin.write(line + "\n"); w.stdin.flush()
     return json.loads(w.stdout.readline())
-rows = [("curl", 0, "curl"), ("capi", 0, "capi"), ("capi_async", 0, "capi_async"), ("capi_pull", 0, "capi_pull"),
-        ("python", 1, "anyllm")]
-if len(workers) > 2:
-    rows += [("capi@base", 2, "capi"), ("capi_async@base", 2, "capi_async")]
-    if workers[3]: rows.append(("python@base", 3, "anyllm"))
 kinds = [("nonstream", 300), ("sse20", 300), ("sse1000", 30)]
 us = {(r[0], k): [] for r in rows for k, _ in kinds}
 for _ in range(rounds):
