@@ -30,7 +30,7 @@ import Testing
         (#"x\",\"refusal\":\"no"#, #"x","refusal":"no"#),
     ])
     func matchesTheNextChunk(_ raw: String, _ text: String) throws {
-        let t = try Self.learned(Self.plain)
+        var t = try Self.learned(Self.plain)
         let b = Self.bytes(Self.variant(content: raw, padding: "zq9XW"))
         let m = try #require(b.withUnsafeBytes { t.match($0) })
         #expect(b.withUnsafeBytes { m.contentString(in: $0) } == text)
@@ -56,12 +56,12 @@ import Testing
         variant(content: "x", padding: "new\nline"),
     ])
     func refusesOtherChunks(_ text: String) throws {
-        let t = try Self.learned(Self.plain)
+        var t = try Self.learned(Self.plain)
         #expect(Self.bytes(text).withUnsafeBytes { t.match($0) } == nil)
     }
 
     @Test func refusesInvalidUTF8() throws {
-        let t = try Self.learned(Self.plain)
+        var t = try Self.learned(Self.plain)
         for bad: [UInt8] in [[0xC3], [0xE2, 0x82], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xFF]] {
             for inPadding in [false, true] {
                 let parts = Self.plain.split(separator: inPadding ? "abc" : "Hel", omittingEmptySubsequences: false).map(String.init)
@@ -75,7 +75,7 @@ import Testing
     /// turn: whenever the template still matches, the walk and the full reader read the chunk the
     /// same way.
     @Test func agreesWithTheWalkUnderMutation() throws {
-        let t = try Self.learned(Self.plain)
+        var t = try Self.learned(Self.plain)
         let base = Self.bytes(Self.plain)
         var matched = 0, tried = 0
         for i in 0..<base.count {

@@ -160,7 +160,7 @@ final class Call: @unchecked Sendable {
 
     private func deliver(_ item: Item) {
         if let b = item.chunks {
-            b.bytes.withUnsafeBytes { all in
+            b.withBytes { all in
                 for e in b.entries {
                     if monitor.locked({ stopRequested }) { return }
                     delivered.add(e, of: b, in: all)
@@ -261,7 +261,7 @@ final class Call: @unchecked Sendable {
                 let item = pullBatch[pullItem]
                 if let b = item.chunks {
                     var full = false
-                    b.bytes.withUnsafeBytes { all in
+                    b.withBytes { all in
                         while pullEntry < b.entries.count {
                             if keep && count > 0 && pulledJSON.count >= Self.maxPullBytes {
                                 full = true

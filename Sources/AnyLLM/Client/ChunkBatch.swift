@@ -14,7 +14,8 @@ final class ChunkBatch {
 
     // Unchecked exclusivity: written for every chunk by one thread, then read by one thread
     // (handed over under the call's lock); the runtime's access tracking cost more than the copy.
-    @exclusivity(unchecked) private(set) var bytes: [UInt8] = []
+    /// malloc'd and appended with memcpy (an Array's generic append cost more than the copy).
+    let bytes = CBuffer()
     @exclusivity(unchecked) private(set) var entries: [Entry] = []
     @exclusivity(unchecked) private(set) var trees: [JSONObject] = []
 
@@ -23,7 +24,13 @@ final class ChunkBatch {
     /// Room for the chunks of a read of `n` bytes (they are never longer than the read plus what
     /// was left from the previous one), so that the buffer is not copied as it grows.
     func reserve(_ n: Int) {
-        bytes.reserveCapacity(bytes.count + n)
+        bytes.reserve(bytes.count + n)
+    }
+
+    /// All the chunks' bytes (each followed by its NUL).
+    @inline(__always)
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        body(UnsafeRawBufferPointer(start: bytes.base, count: bytes.count))
     }
 
     var isEmpty: Bool { entries.isEmpty }
@@ -31,7 +38,7 @@ final class ChunkBatch {
 
     func append(_ c: DecodedChunk) {
         let start = bytes.count
-        c.withBytes { bytes.append(contentsOf: $0) }
+        c.withBytes { bytes.append($0) }
         let n = bytes.count - start
         bytes.append(0)
         var e = Entry(start: start, count: n, tree: -1, skim: c.skim)

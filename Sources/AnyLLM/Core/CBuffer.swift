@@ -30,7 +30,7 @@ final class CBuffer {
         count += n
     }
 
-    private func reserve(_ needed: Int) {
+    func reserve(_ needed: Int) {
         if needed <= capacity { return }
         var c = max(capacity * 2, 4096)
         while c < needed { c *= 2 }

@@ -185,7 +185,9 @@ enum OpenAIChunkSkim {
         }
 
         /// The chunk's delta when it matches the template; nil otherwise (then `skim` decides).
-        func match(_ chunk: UnsafeRawBufferPointer) -> SkimmedDelta? {
+        /// `mutating` only so that a template stored in a class is used in place, not copied
+        /// (with a retain and release of each of its arrays) for every chunk; it changes nothing.
+        mutating func match(_ chunk: UnsafeRawBufferPointer) -> SkimmedDelta? {
             guard isSet, let base = chunk.baseAddress else { return nil }
             let n = chunk.count, p0 = prefix.count
             guard n > p0, prefix.withUnsafeBytes({ memcmp(base, $0.baseAddress!, p0) }) == 0 else { return nil }

@@ -162,7 +162,10 @@ struct SSEDecoder: Sendable {
             hasEventName = false
         }
         let named = hasEventName
-        if let b = borrowed {
+        if let b = borrowed, !named {
+            borrowed = nil
+            try onEvent(SSEEventView(event: nil, data: b))
+        } else if let b = borrowed {
             borrowed = nil
             try withBytes(eventName) { (e: UnsafeRawBufferPointer) throws(E) in
                 try onEvent(SSEEventView(event: named ? e : nil, data: b))
