@@ -123,7 +123,7 @@ final class Attempt {
     private func flush() {
         if pending.isEmpty { return }
         onChunks(pending)
-        pending = ChunkBatch()
+        pending = ChunkBatch.make()
     }
 }
 

@@ -170,6 +170,7 @@ final class Call: @unchecked Sendable {
                     }
                 }
             }
+            b.recycle()
         } else {
             let outcome = item.outcome
             var (st, json) = outcomeJSON(outcome)
@@ -279,6 +280,7 @@ final class Call: @unchecked Sendable {
                         }
                     }
                     if full { break }
+                    b.recycle()  // handed out whole (the array holds copies)
                     pullItem += 1
                     pullEntry = 0
                 } else {

@@ -6,7 +6,7 @@ import Glibc
 final class CBuffer {
     private(set) var base: UnsafeMutablePointer<UInt8>?
     private(set) var count = 0
-    private var capacity = 0
+    private(set) var capacity = 0
 
     deinit { free(base) }
 
