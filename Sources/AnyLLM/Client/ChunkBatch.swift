@@ -12,10 +12,10 @@ final class ChunkBatch {
         var skim: SkimmedDelta?
     }
 
+    /// malloc'd and appended with memcpy.
+    let bytes = CBuffer()
     // Unchecked exclusivity: written for every chunk by one thread, then read by one thread
     // (handed over under the call's lock); the runtime's access tracking cost more than the copy.
-    /// malloc'd and appended with memcpy (an Array's generic append cost more than the copy).
-    let bytes = CBuffer()
     @exclusivity(unchecked) private(set) var entries: [Entry] = []
     @exclusivity(unchecked) private(set) var trees: [JSONObject] = []
 

@@ -215,7 +215,7 @@ final class OpenAISSEDecoder: StreamDecoder {
             isComplete = true
             return
         }
-        if fullChunks > 0, ev.event == nil || !ev.eventIs("error") {
+        if fullChunks > 0, !ev.eventIs("error") {
             if let skim = template.match(data) {
                 try emit(DecodedChunk(skim: skim, raw: data))
                 return
