@@ -98,7 +98,8 @@ final class Client: @unchecked Sendable {
         }
         guard finishClose else { return }
         // A call without callbacks is delivered on the shared engine's own thread (Call.push),
-        // which cannot stop (join) itself: another thread does it.
+        // which cannot stop (join) itself: another thread does it (without one, the engines are
+        // left running rather than joined from their own thread).
         if monitor.locked({ engine })?.isCurrentThread == true {
             detachThread { self.stopEngines() }
         } else {

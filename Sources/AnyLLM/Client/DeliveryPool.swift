@@ -38,21 +38,7 @@ final class DeliveryPool: @unchecked Sendable {
     }
 
     private func startWorker() {
-        var tid = pthread_t()
-        var attr = pthread_attr_t()
-        pthread_attr_init(&attr)
-        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
-        let ctx = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&tid, &attr, { ctx in
-            let pool = Unmanaged<DeliveryPool>.fromOpaque(ctx!).takeRetainedValue()
-            pool.work()
-            return nil
-        }, ctx)
-        pthread_attr_destroy(&attr)
-        if rc != 0 {
-            Unmanaged<DeliveryPool>.fromOpaque(ctx).release()
-            monitor.locked { workers -= 1 }
-        }
+        if !detachThread({ self.work() }) { monitor.locked { workers -= 1 } }
     }
 
     private func work() {

@@ -52,9 +52,10 @@ func monotonicNow() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Runs `body` on a new detached thread (rare work that must not run on the current thread).
-/// If no thread can be made, runs it here rather than never.
-func detachThread(_ body: @escaping () -> Void) {
+/// Runs `body` on a new detached thread. False when no thread could be made (then `body` does
+/// not run: the caller decides what that means).
+@discardableResult
+func detachThread(_ body: @escaping () -> Void) -> Bool {
     final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
     var tid = pthread_t()
     var attr = pthread_attr_t()
@@ -66,5 +67,6 @@ func detachThread(_ body: @escaping () -> Void) {
         return nil
     }, ctx)
     pthread_attr_destroy(&attr)
-    if rc != 0 { Unmanaged<Box>.fromOpaque(ctx).takeRetainedValue().body() }
+    if rc != 0 { Unmanaged<Box>.fromOpaque(ctx).release() }
+    return rc == 0
 }
