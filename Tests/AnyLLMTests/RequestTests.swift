@@ -12,6 +12,18 @@ import Testing
         do { _ = try parse(text); return nil } catch { return error }
     }
 
+    /// The switch that classifies keys on the hot path and the documented key sets say the same.
+    @Test func keyKindsMatchTheKeySets() {
+        for k in CompletionRequest.controlKeys { #expect(CompletionRequest.kind(of: k) == .control, "\(k)") }
+        for k in CompletionRequest.generationKeys { #expect(CompletionRequest.kind(of: k) == .generation, "\(k)") }
+        for k in ["temperatures", "Model", "top_k", "", "max_tokens "] { #expect(CompletionRequest.kind(of: k) == .extra) }
+        for r in CompletionRequest.roles { #expect(CompletionRequest.isRole(r)) }
+        for r in ["User", "bot", "", "systems"] { #expect(!CompletionRequest.isRole(r)) }
+        #expect(Registry.find("OpenAI")?.name == "openai")
+        #expect(Registry.find("openai") === Registry.find("OPENAI"))
+        #expect(Registry.find("open ai") == nil)
+    }
+
     @Test func modelSpellings() throws {
         #expect(try ModelRef.parse(model: "openai:gpt-4o", provider: nil) == ModelRef(provider: "openai", model: "gpt-4o", legacySlash: false))
         #expect(try ModelRef.parse(model: "openai:ft:gpt-4o:org:x", provider: nil).model == "ft:gpt-4o:org:x")

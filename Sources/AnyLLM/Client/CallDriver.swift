@@ -4,7 +4,7 @@ import Synchronization
 /// Drives one completion through the client's engine: prepares the request, runs attempts,
 /// schedules retries on the engine's timers, and hands chunks and the outcome to the Call.
 /// After `start`, everything runs on the engine thread except `cancel`.
-final class CallDriver: @unchecked Sendable {
+final class CallDriver: TransferReceiver, @unchecked Sendable {
     let call: Call
     let engine: Engine
     private let cancelled = Atomic<Bool>(false)
@@ -65,13 +65,21 @@ final class CallDriver: @unchecked Sendable {
         let call = self.call
         let a = Attempt(req: req, proto: proto, onChunks: { chunks in call.enqueue(chunks) })
         attempt = a
-        guard let t = EasyTransfer(http, options: options, owner: id,
-                                   sink: { head, bytes in a.receive(head, bytes) },
-                                   completion: { [self] result in self.transferEnded(result, a) }) else {
+        // The transfer reports to self (TransferReceiver), which hands on to this attempt: the
+        // current one until the transfer ends, since a retry starts only after that.
+        guard let t = EasyTransfer(http, options: options, owner: id, receiver: self) else {
             fail(AnyLLMError(ANYLLM_E_INTERNAL, "could not create a curl handle", provider: req.provider.name), attempt: a)
             return
         }
         engine.submit(t)
+    }
+
+    func received(_ head: HTTPResponseHead, _ bytes: UnsafeRawBufferPointer) -> AnyLLMError? {
+        attempt?.receive(head, bytes)
+    }
+
+    func ended(_ result: Result<HTTPResponseHead, TransferFailure>) {
+        if let a = attempt { transferEnded(result, a) }
     }
 
     private func transferEnded(_ result: Result<HTTPResponseHead, TransferFailure>, _ a: Attempt) {

@@ -3,22 +3,41 @@ import CAnyLLMTypes
 /// A parsed and validated completion request: any-llm's `completion()` parameters as JSON.
 /// Validation happens here, once, so that each wire protocol encodes from known-good values and
 /// every bad field gets ANYLLM_E_INVALID_REQUEST naming the field.
-struct CompletionRequest: Sendable {
-    var provider: ProviderInfo
-    var model: String
-    var legacyModelFormat: Bool
+///
+/// A class, not a struct: the request is held by the call's driver and by each attempt, and a copy
+/// of a struct of strings, arrays and trees cost a retain and a release per field (17 per call).
+final class CompletionRequest: Sendable {
+    let provider: ProviderInfo
+    let model: String
+    let legacyModelFormat: Bool
     /// OpenAI-shaped messages (a plain string was turned into one user message).
-    var messages: [JSON]
-    var stream: Bool
+    let messages: [JSON]
+    let stream: Bool
     /// The standard generation parameters that were given (not null), validated, in request order.
-    var params: JSONObject
+    let params: JSONObject
     /// Keys that are not any-llm parameters: passed to the provider's body unchanged (**kwargs).
-    var extras: JSONObject
-    var apiKey: String?
-    var apiBase: String?
-    var clientArgs: JSON?
+    let extras: JSONObject
+    let apiKey: String?
+    let apiBase: String?
+    let clientArgs: JSON?
     /// nil when "auto" or absent: send nothing, let the provider choose.
-    var reasoningEffort: String?
+    let reasoningEffort: String?
+
+    init(provider: ProviderInfo, model: String, legacyModelFormat: Bool, messages: [JSON], stream: Bool,
+         params: JSONObject, extras: JSONObject, apiKey: String?, apiBase: String?, clientArgs: JSON?,
+         reasoningEffort: String?) {
+        self.provider = provider
+        self.model = model
+        self.legacyModelFormat = legacyModelFormat
+        self.messages = messages
+        self.stream = stream
+        self.params = params
+        self.extras = extras
+        self.apiKey = apiKey
+        self.apiBase = apiBase
+        self.clientArgs = clientArgs
+        self.reasoningEffort = reasoningEffort
+    }
 
     /// The any-llm parameters that are encoded into the provider body (all but routing and auth).
     static let generationKeys: Set<String> = [
@@ -32,6 +51,31 @@ struct CompletionRequest: Sendable {
         "session_label",
     ]
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
+
+    /// What a top-level request key is. A switch, not the sets above: each lookup in a Set hashed
+    /// the key (SipHash), which for the few short keys of a request cost more than comparing them.
+    enum KeyKind { case control, generation, extra }
+    static func kind(of key: String) -> KeyKind {
+        switch key {
+        case "model", "messages", "provider", "stream", "api_key", "api_base", "client_args", "reasoning_effort",
+             "session_label":
+            return .control
+        case "tools", "tool_choice", "temperature", "top_p", "max_tokens", "max_completion_tokens", "response_format",
+             "n", "stop", "presence_penalty", "frequency_penalty", "seed", "user", "parallel_tool_calls", "logprobs",
+             "top_logprobs", "logit_bias", "stream_options":
+            return .generation
+        default:
+            return .extra
+        }
+    }
+
+    /// A role of `roles` (a switch for the reason given at `kind(of:)`).
+    static func isRole(_ r: String) -> Bool {
+        switch r {
+        case "system", "developer", "user", "assistant", "tool", "function": return true
+        default: return false
+        }
+    }
     static let efforts: Set<String> = ["none", "minimal", "low", "medium", "high", "xhigh", "auto"]
 
     static func parse(_ text: UnsafeRawBufferPointer) throws(AnyLLMError) -> CompletionRequest {
@@ -94,12 +138,13 @@ struct CompletionRequest: Sendable {
 
         var params = JSONObject(), extras = JSONObject()
         for (k, v) in o.members {
-            if controlKeys.contains(k) { continue }
-            if generationKeys.contains(k) {
+            switch kind(of: k) {
+            case .control: continue
+            case .generation:
                 if v.isNull { continue }
                 try validateParam(k, v, stream: stream)
                 params[k] = v
-            } else {
+            case .extra:
                 extras[k] = v
             }
         }
@@ -138,7 +183,7 @@ struct CompletionRequest: Sendable {
     static func validateMessage(_ m: JSON, _ at: String) throws(AnyLLMError) -> JSON {
         guard var o = m.object else { throw .invalid(at, "expected a message object, got \(m.typeName)") }
         guard let roleValue = o["role"] else { throw .invalid("\(at).role", "required field is missing") }
-        guard let role = roleValue.string, roles.contains(role) else {
+        guard let role = roleValue.string, isRole(role) else {
             throw .invalid("\(at).role", "expected one of \(roles.sorted().joined(separator: ", "))")
         }
         let content = o["content"]

@@ -132,6 +132,13 @@ struct JSONScanner {
 
     mutating func number() throws(JSONParseError) -> String {
         let start = pos
+        try scanNumber()
+        return String(decoding: UnsafeRawBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self)
+    }
+
+    /// Validates a number and moves past it (JSON's grammar: no leading zeros, a digit after '.'
+    /// and in an exponent).
+    mutating func scanNumber() throws(JSONParseError) {
         if peek() == UInt8(ascii: "-") { pos += 1 }
         guard !atEnd else { throw fail("invalid number") }
         if peek() == UInt8(ascii: "0") {
@@ -152,7 +159,6 @@ struct JSONScanner {
             guard !atEnd, isDigit(peek()) else { throw fail("invalid number: digit expected in exponent") }
             while !atEnd && isDigit(peek()) { pos += 1 }
         }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self)
     }
 
     @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
@@ -168,6 +174,8 @@ struct JSONScanner {
             var p = pos
             let end = buf.count
             while p < end {
+                p = ByteScan.stringStop(base, from: p, to: end)  // plain ASCII, 8 bytes a step
+                if p >= end { break }
                 let c = base[p]
                 if c == UInt8(ascii: "\"") {
                     pos = p
@@ -181,7 +189,7 @@ struct JSONScanner {
                     pos = p
                     throw fail("unescaped control character in string")
                 }
-                p += 1
+                p += 1  // a non-ASCII byte: checked with the rest by makeString
             }
             pos = p
         }

@@ -136,7 +136,8 @@ extension JSONScanner {
         return v
     }
 
-    private mutating func skipNumber() throws(JSONParseError) { _ = try number() }
+    /// Without making the String `number()` returns (five numbers in a usual answer).
+    private mutating func skipNumber() throws(JSONParseError) { try scanNumber() }
 }
 
 /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF), as Swift's

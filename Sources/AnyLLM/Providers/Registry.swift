@@ -28,7 +28,9 @@ enum AuthStyle: Sendable {
     case header(String)
 }
 
-struct ProviderInfo: Sendable {
+/// A class, not a struct: a row is looked up and handed along with every call (request, endpoint,
+/// attempt), and a struct of a dozen strings cost a retain and a release per string at each copy.
+final class ProviderInfo: Sendable {
     let name: String
     let wire: WireProtocolKind
     /// Default base URL; nil when the user must supply one (`api_base` or `baseEnv`).
@@ -131,9 +133,15 @@ enum Registry {
               baseEnv: "VLLM_API_BASE"),
     ]
 
+    /// The rows by name, for `find` (one hash lookup instead of a scan comparing names).
+    private static let byName: [String: ProviderInfo] = Dictionary(providers.map { ($0.name, $0) },
+                                                                   uniquingKeysWith: { first, _ in first })
+
+    /// The row for a provider name, case-insensitively (names in the registry are lowercase).
     static func find(_ name: String) -> ProviderInfo? {
+        if let p = byName[name] { return p }
         let n = name.lowercased()
-        return providers.first { $0.name == n }
+        return n == name ? nil : byName[n]
     }
 
     static var names: [String] { providers.map(\.name) }
