@@ -115,6 +115,30 @@ class Bench:
         self.results: dict = {"load": {}, "seq": {}, "conc": {}, "rss": {}, "profile": {}, "pyprofile": {}, "micro": [],
                               "loadavg": {}, "notes": []}
         self.have_rust = bool(a.rust)
+        self.client_cpu = self.pin_server()
+
+    def pin_server(self):
+        """Pins nginx's worker to the first CPU this process may use and returns another one for the
+        sequential clients (None on one CPU). Unpinned, the scheduler put a client process on
+        nginx's core or on the other one and tended to keep it there for the life of the process:
+        on the 2-core VM of the first runs, raw libcurl took 38 µs per call on nginx's core and
+        95 µs on the other (a cross-core wake-up each way), so a row's figure depended on where
+        its worker process happened to land. Every client now gets the same placement."""
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if len(cpus) < 2:
+            return None
+        try:
+            with open(os.path.join(self.a.work, "nginx.pid")) as f:
+                master = int(f.read().split()[0])
+            with open(f"/proc/{master}/task/{master}/children") as f:
+                workers = [int(x) for x in f.read().split()]
+            for w in workers:
+                os.sched_setaffinity(w, {cpus[0]})
+        except (OSError, ValueError) as e:
+            self.results["notes"].append(f"nginx not pinned ({e}): clients not pinned either")
+            return None
+        self.results["placement"] = {"server_cpu": cpus[0], "client_cpu": cpus[-1]}
+        return cpus[-1]
 
     # ------------------------------------------------------------------ helpers
 
@@ -135,28 +159,26 @@ class Bench:
 
     # ------------------------------------------------------------------ workers
 
-    def start_workers(self, names: list[str]) -> dict:
+    def start_workers(self, names: list[str], pin: bool = False) -> dict:
+        """One worker process per client (the C API clients too: one client's library threads and
+        state must not weigh on another's figures); `pin`: on the clients' CPU (pin_server)."""
         workers = {}
         for n in names:
             if n == "curl":
                 cmd = [os.path.join(self.bin, "clients_raw"), "worker", self.base]
             elif n in CAPI:
-                if any(k in workers for k in CAPI):
-                    continue
                 cmd = [os.path.join(self.bin, "clients"), "worker", self.base]
             elif n == "rust":
                 cmd = [self.a.rust, "worker", self.base]
             else:
                 cmd = [self.python, os.path.join(HERE, "py_client.py"), "worker", n, self.base]
-            p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=self.env, bufsize=1)
+            p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=self.env, bufsize=1,
+                                 preexec_fn=(lambda cpu=self.client_cpu: os.sched_setaffinity(0, {cpu}))
+                                 if pin and self.client_cpu is not None else None)
             ready = json.loads(p.stdout.readline() or "{}")
             if not ready.get("ready"):
                 raise RuntimeError(f"worker {n} did not start")
             workers[n] = p
-        w = next((workers[k] for k in CAPI if k in workers), None)
-        if w:
-            for k in CAPI:  # one process serves the three C API clients
-                workers[k] = w
         return workers
 
     @staticmethod
@@ -214,7 +236,7 @@ class Bench:
         names = self.seq_clients()
         self.note_load("seq")
         log(f"== sequential calls: {rounds} rounds per kind, clients alternating ({', '.join(names)})")
-        workers = self.start_workers(names)
+        workers = self.start_workers(names, pin=True)
         try:
             for n in names:  # warm-up: connections, threads, first-call costs; discarded
                 for kind, calls in (("nonstream", 5), ("sse20", 2), ("sse1000", 1)):

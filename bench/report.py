@@ -26,6 +26,15 @@ PHASE_NAMES = {"load": "time to load", "seq": "sequential calls", "seq_end": "af
                "micro": "micro-benchmarks", "end": "end"}
 
 
+def placement_text(r: dict) -> str:
+    p = r.get("placement")
+    if not p:
+        return "Processes not pinned to CPUs (one CPU, or nginx could not be pinned)."
+    return (f"nginx's worker is pinned to CPU {p['server_cpu']} and every client process to CPU {p['client_cpu']}: "
+            "unpinned, a process's figures depended on whether the scheduler kept it on nginx's core (bench.py, "
+            "`pin_server`).")
+
+
 def fmt_us(v: float | None) -> str:
     if v is None:
         return "–"
@@ -365,7 +374,7 @@ def write(r: dict, md_path: str, json_path: str, partial: bool = False) -> None:
           "## Targets", ""] + targets_table(r) + ["",
           "## Per call, sequential", "",
           "Each client in its own process, one call at a time; rounds alternate the clients (each batch ~0.3 s, "
-          "5 rounds) and the figures pool every call of every round.", ""] + seq_table(r) + ["",
+          "5 rounds) and the figures pool every call of every round. " + placement_text(r), ""] + seq_table(r) + ["",
           "## Throughput: 64 concurrent non-streamed calls, one process", "",
           "C: raw libcurl = one multi handle with 64 easy handles; non-blocking C API = one thread keeping 64 calls in "
           "flight; blocking C API and Rust = 64 threads. Python: asyncio, 64 tasks. wrk: 2 threads, 64 connections, "

@@ -25,9 +25,19 @@ class Request:
         self.wants_usage = wants_usage  # stream_options.include_usage was asked for
 
 
-def build(model, messages, params: dict, kwargs: dict, stacklevel: int = 4) -> Request:
-    import json
+_encoder = None  # one JSONEncoder for every request: json.dumps with options makes a new one per call
 
+
+def _encode(req: dict) -> bytes:
+    global _encoder
+    if _encoder is None:
+        import json
+
+        _encoder = json.JSONEncoder(default=_to_json, ensure_ascii=False, allow_nan=False)
+    return _encoder.encode(req).encode("utf-8")
+
+
+def build(model, messages, params: dict, kwargs: dict, stacklevel: int = 4) -> Request:
     provider = params.get("provider")
     if provider is not None and not isinstance(provider, str):
         provider = getattr(provider, "value", provider)  # an LLMProvider-style enum
@@ -57,7 +67,7 @@ def build(model, messages, params: dict, kwargs: dict, stacklevel: int = 4) -> R
         req[key] = value
     for key, value in kwargs.items():
         req[key] = value
-    body = json.dumps(req, default=_to_json, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    body = _encode(req)
     options = params.get("stream_options")
     wants_usage = isinstance(options, dict) and bool(options.get("include_usage"))
     return Request(body, params.get("api_key"), parse_as, bool(params.get("stream")), wants_usage)
