@@ -115,11 +115,29 @@ class Bench:
         self.results: dict = {"load": {}, "seq": {}, "conc": {}, "rss": {}, "profile": {}, "pyprofile": {}, "micro": [],
                               "loadavg": {}, "notes": []}
         self.have_rust = bool(a.rust)
-        self.client_cpu = self.pin_server()
+        self.client_cpu = None
+        self.results["placement"] = None
+
+    def nginx_workers(self) -> list[int]:
+        with open(os.path.join(self.a.work, "nginx.pid")) as f:
+            master = int(f.read().split()[0])
+        with open(f"/proc/{master}/task/{master}/children") as f:
+            return [int(x) for x in f.read().split()]
+
+    def unpin_server(self) -> None:
+        """Gives nginx's worker back every CPU (the other phases measure with the scheduler free)."""
+        if self.client_cpu is None:
+            return
+        try:
+            for w in self.nginx_workers():
+                os.sched_setaffinity(w, os.sched_getaffinity(0))
+        except (OSError, ValueError):
+            pass
+        self.client_cpu = None
 
     def pin_server(self):
-        """Pins nginx's worker to the first CPU this process may use and returns another one for the
-        sequential clients (None on one CPU). Unpinned, the scheduler put a client process on
+        """For the sequential phase: pins nginx's worker to the first CPU this process may use and
+        returns another one for the clients (None on one CPU). Unpinned, the scheduler put a client process on
         nginx's core or on the other one and tended to keep it there for the life of the process:
         on the 2-core VM of the first runs, raw libcurl took 38 µs per call on nginx's core and
         95 µs on the other (a cross-core wake-up each way), so a row's figure depended on where
@@ -128,11 +146,7 @@ class Bench:
         if len(cpus) < 2:
             return None
         try:
-            with open(os.path.join(self.a.work, "nginx.pid")) as f:
-                master = int(f.read().split()[0])
-            with open(f"/proc/{master}/task/{master}/children") as f:
-                workers = [int(x) for x in f.read().split()]
-            for w in workers:
+            for w in self.nginx_workers():
                 os.sched_setaffinity(w, {cpus[0]})
         except (OSError, ValueError) as e:
             self.results["notes"].append(f"nginx not pinned ({e}): clients not pinned either")
@@ -236,6 +250,7 @@ class Bench:
         names = self.seq_clients()
         self.note_load("seq")
         log(f"== sequential calls: {rounds} rounds per kind, clients alternating ({', '.join(names)})")
+        self.client_cpu = self.pin_server()
         workers = self.start_workers(names, pin=True)
         try:
             for n in names:  # warm-up: connections, threads, first-call costs; discarded
@@ -263,6 +278,7 @@ class Bench:
                 log(f"   {kind}: " + ", ".join(f"{n} {res[n]['median_us']:.0f}" for n in names) + " µs")
         finally:
             self.stop_workers(workers)
+            self.unpin_server()
         self.note_load("seq_end")
 
     def wrk(self, seconds: float) -> float:

@@ -30,7 +30,7 @@ def placement_text(r: dict) -> str:
     p = r.get("placement")
     if not p:
         return "Processes not pinned to CPUs (one CPU, or nginx could not be pinned)."
-    return (f"nginx's worker is pinned to CPU {p['server_cpu']} and every client process to CPU {p['client_cpu']}: "
+    return (f"In this phase nginx's worker is pinned to CPU {p['server_cpu']} and every client process to CPU {p['client_cpu']}: "
             "unpinned, a process's figures depended on whether the scheduler kept it on nginx's core (bench.py, "
             "`pin_server`).")
 
