@@ -40,41 +40,26 @@ final class CompletionRequest: Sendable {
     }
 
     /// The any-llm parameters that are encoded into the provider body (all but routing and auth).
-    static let generationKeys: Set<String> = [
+    /// Arrays, not Sets: for the few short keys of a request, comparing them costs less than the
+    /// SipHash a Set lookup computes for every key.
+    static let generationKeys = [
         "tools", "tool_choice", "temperature", "top_p", "max_tokens", "max_completion_tokens", "response_format",
         "n", "stop", "presence_penalty", "frequency_penalty", "seed", "user", "parallel_tool_calls", "logprobs",
         "top_logprobs", "logit_bias", "stream_options",
     ]
     /// Keys the library consumes itself.
-    static let controlKeys: Set<String> = [
+    static let controlKeys = [
         "model", "messages", "provider", "stream", "api_key", "api_base", "client_args", "reasoning_effort",
         "session_label",
     ]
-    static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
+    static let roles = ["assistant", "developer", "function", "system", "tool", "user"]
 
-    /// What a top-level request key is. A switch, not the sets above: each lookup in a Set hashed
-    /// the key (SipHash), which for the few short keys of a request cost more than comparing them.
+    /// What a top-level request key is.
     enum KeyKind { case control, generation, extra }
     static func kind(of key: String) -> KeyKind {
-        switch key {
-        case "model", "messages", "provider", "stream", "api_key", "api_base", "client_args", "reasoning_effort",
-             "session_label":
-            return .control
-        case "tools", "tool_choice", "temperature", "top_p", "max_tokens", "max_completion_tokens", "response_format",
-             "n", "stop", "presence_penalty", "frequency_penalty", "seed", "user", "parallel_tool_calls", "logprobs",
-             "top_logprobs", "logit_bias", "stream_options":
-            return .generation
-        default:
-            return .extra
-        }
-    }
-
-    /// A role of `roles` (a switch for the reason given at `kind(of:)`).
-    static func isRole(_ r: String) -> Bool {
-        switch r {
-        case "system", "developer", "user", "assistant", "tool", "function": return true
-        default: return false
-        }
+        if controlKeys.contains(key) { return .control }
+        if generationKeys.contains(key) { return .generation }
+        return .extra
     }
     static let efforts: Set<String> = ["none", "minimal", "low", "medium", "high", "xhigh", "auto"]
 
@@ -183,8 +168,8 @@ final class CompletionRequest: Sendable {
     static func validateMessage(_ m: JSON, _ at: String) throws(AnyLLMError) -> JSON {
         guard var o = m.object else { throw .invalid(at, "expected a message object, got \(m.typeName)") }
         guard let roleValue = o["role"] else { throw .invalid("\(at).role", "required field is missing") }
-        guard let role = roleValue.string, isRole(role) else {
-            throw .invalid("\(at).role", "expected one of \(roles.sorted().joined(separator: ", "))")
+        guard let role = roleValue.string, roles.contains(role) else {
+            throw .invalid("\(at).role", "expected one of \(roles.joined(separator: ", "))")
         }
         let content = o["content"]
         switch role {

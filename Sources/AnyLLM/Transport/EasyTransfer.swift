@@ -130,12 +130,10 @@ final class EasyTransfer {
     static let keptHeaders: [[UInt8]] = keptHeaderNames.map { Array($0.utf8) }
 
     fileprivate func header(_ line: UnsafeRawBufferPointer) {
+        lastActivity = monotonicNow()
         let n = line.count
         if n >= 5, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"), line[2] == UInt8(ascii: "T"),
            line[3] == UInt8(ascii: "P"), line[4] == UInt8(ascii: "/") {
-            // The read clock is set once per response head, not per line: its lines come in one burst,
-            // and the clock read was a tenth of the header callback's cost.
-            lastActivity = monotonicNow()
             // A new response begins (after 100 Continue or a proxy's CONNECT answer): start over.
             head.headers.removeAll()
             var i = 5
