@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import socket
+import time
 import socketserver
 import ssl
 import sys
@@ -143,13 +144,30 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise BadRequestBody("bad Content-Length")
         if n > MAX_BODY:
-            raise BodyTooLarge("the body is larger than %d MiB" % (MAX_BODY >> 20))
+            e = BodyTooLarge("the body is larger than %d MiB" % (MAX_BODY >> 20))
+            e.unread = n
+            raise e
         if n < 0:
             raise BadRequestBody("bad Content-Length")
         data = self.rfile.read(n)               # BufferedReader.read(n) loops until n bytes or EOF
         if len(data) < n:
             raise ConnectionResetError("eof in body")
         return data
+
+    def _linger(self, n):
+        """After an early answer (413 before the body was read), reads and drops up to `n` more bytes
+        for at most 10 s before the connection closes, as nginx's lingering_close does: closing with
+        unread data makes the kernel reset the connection, and a client still sending then loses the
+        answer to a broken pipe, depending on timing."""
+        deadline = time.monotonic() + 10
+        try:
+            while n > 0 and time.monotonic() < deadline:
+                data = self.rfile.read1(min(n, 1 << 20))
+                if not data:
+                    break
+                n -= len(data)
+        except OSError:
+            pass
 
     def _record(self, path, query, body):
         headers = {}
@@ -178,7 +196,9 @@ class Handler(BaseHTTPRequestHandler):
             except BadRequestBody as e:
                 self.close_connection = True    # framing is unknown now, so the connection cannot be reused
                 ex = Exchange(self, self.command, path, query, url.query, b"")
-                return ex.send_json(e.status, _json_error("Could not read the request body: %s." % e))
+                ex.send_json(e.status, _json_error("Could not read the request body: %s." % e))
+                self._linger(getattr(e, "unread", 0))
+                return
             if not (path.startswith("/_emulator/") or path == "/health"):
                 self._record(path, query, body)
             ex = Exchange(self, self.command, path, query, url.query, body)
