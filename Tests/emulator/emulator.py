@@ -13,11 +13,11 @@ import os
 import re
 import signal
 import socket
-import time
 import socketserver
 import ssl
 import sys
 import threading
+import time
 import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,6 +84,10 @@ class BadRequestBody(Exception):
 class BodyTooLarge(BadRequestBody):
     status = 413        # what the providers' front ends answer to a body over their limit
 
+    def __init__(self, message, unread=0):
+        super().__init__(message)
+        self.unread = unread    # declared body bytes not read: drained after the answer (_linger)
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"       # keep-alive; BaseHTTPRequestHandler then also answers Expect: 100-continue
@@ -144,9 +148,7 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise BadRequestBody("bad Content-Length")
         if n > MAX_BODY:
-            e = BodyTooLarge("the body is larger than %d MiB" % (MAX_BODY >> 20))
-            e.unread = n
-            raise e
+            raise BodyTooLarge("the body is larger than %d MiB" % (MAX_BODY >> 20), unread=n)
         if n < 0:
             raise BadRequestBody("bad Content-Length")
         data = self.rfile.read(n)               # BufferedReader.read(n) loops until n bytes or EOF
