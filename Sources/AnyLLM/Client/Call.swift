@@ -6,7 +6,7 @@ import Glibc
 /// Non-blocking calls are delivered by DeliveryPool threads; a blocking call by the thread that
 /// waits in anyllm_completion, so its callbacks run on the caller's own thread; a pulled call
 /// (anyllm_completion_open) by whichever thread calls anyllm_call_next, which also drives its I/O.
-final class Call: @unchecked Sendable {
+final class Call: Deliverable, @unchecked Sendable {
     /// How a call ended, as the engine side knows it. Turned into the outcome JSON on the delivery
     /// side, which alone knows which chunks the caller received (the aggregate and "partial").
     /// (A struct, not an enum with payloads: valgrind flagged the multi-payload enum's tag test as

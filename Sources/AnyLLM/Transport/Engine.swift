@@ -25,6 +25,11 @@ final class Engine: @unchecked Sendable {
     private var incoming: [EasyTransfer] = []
     private var cancelled: [UInt64] = []
     private var stopping = false
+    /// The engine thread is in (or about to enter) curl_multi_poll with nothing to do: the next
+    /// submit or cancel wakes it. While it works, they only queue: it takes them at its next turn,
+    /// and the wake-up (a write to curl's socket pair, read back by the poll) is saved. Set under
+    /// the monitor, with the check that nothing is queued; cleared when the poll returns.
+    private let sleeping = Atomic<Bool>(false)
     // Engine thread only.
     private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
     private var timers: [(deadline: Double, owner: UInt64, action: () -> Void)] = []
@@ -67,19 +72,24 @@ final class Engine: @unchecked Sendable {
     }
 
     func submit(_ t: EasyTransfer) {
-        let ok = monitor.locked { () -> Bool in
-            if stopping { return false }
+        let (ok, wake) = monitor.locked { () -> (Bool, Bool) in
+            if stopping { return (false, false) }
             incoming.append(t)
-            return true
+            return (true, takeSleeping())
         }
-        // An inline engine is submitted to by the thread that drives it, which steps next anyway.
-        if ok { if !isInline { curl_multi_wakeup(multi) } } else { t.complete(.failure(.cancelled)) }
+        // (An inline engine is submitted to by the thread that drives it, which is not asleep.)
+        if !ok { t.complete(.failure(.cancelled)) } else if wake { curl_multi_wakeup(multi) }
     }
+
+    /// Under the monitor: whether the engine thread must be woken; it is then no longer asleep.
+    private func takeSleeping() -> Bool { sleeping.exchange(false, ordering: .relaxed) }
 
     /// Cancels the owner's transfer (if running) and fires its pending timers at once.
     func cancel(owner: UInt64) {
-        monitor.locked { cancelled.append(owner) }
-        curl_multi_wakeup(multi)
+        if monitor.locked({ () -> Bool in
+            cancelled.append(owner)
+            return takeSleeping()
+        }) { curl_multi_wakeup(multi) }
     }
 
     /// Engine thread only: runs `action` after `seconds` (a retry back-off), or at once when the
@@ -116,9 +126,12 @@ final class Engine: @unchecked Sendable {
     /// `maxWait`: the longest an inline engine may sleep waiting for sockets, in seconds (a pulling
     /// caller's time limit).
     func step(maxWait: Double = .infinity) -> Bool {
-        let (newOnes, cancels, stop) = monitor.locked { () -> ([EasyTransfer], [UInt64], Bool) in
+        let (newOnes, cancels, stop, idle) = monitor.locked { () -> ([EasyTransfer], [UInt64], Bool, Bool) in
+            // An inline engine given nothing new sleeps first; a submit or cancel then wakes it.
+            let idle = isInline && incoming.isEmpty && cancelled.isEmpty && !stopping
+            sleeping.store(idle, ordering: .relaxed)
             defer { incoming.removeAll(); cancelled.removeAll() }
-            return (incoming, cancelled, stopping)
+            return (incoming, cancelled, stopping, idle)
         }
         for t in newOnes {
             active[t.easy] = t
@@ -129,9 +142,12 @@ final class Engine: @unchecked Sendable {
             cancelOwners(nil)
             if active.isEmpty && timers.isEmpty && monitor.locked({ incoming.isEmpty }) { return false }
         }
-        if isInline && newOnes.isEmpty && cancels.isEmpty { waitForWork(cap: maxWait) }
+        if idle {
+            waitForWork(cap: maxWait)
+            sleeping.store(false, ordering: .relaxed)
+        }
         work()
-        if !isInline { waitForWork() }
+        if !isInline { sleepIfIdle() }
         return true
     }
 
@@ -166,6 +182,20 @@ final class Engine: @unchecked Sendable {
                 curl_multi_remove_handle(multi, easy)
                 t.complete(.failure(.timeout(kind: "read", seconds: t.options.readTimeout)))
             }
+        }
+    }
+
+    /// Waits for work unless some came in meanwhile; from the moment it decides to sleep, a submit
+    /// or cancel wakes it.
+    private func sleepIfIdle() {
+        let idle = monitor.locked { () -> Bool in
+            let idle = incoming.isEmpty && cancelled.isEmpty && !stopping
+            sleeping.store(idle, ordering: .relaxed)
+            return idle
+        }
+        if idle {
+            waitForWork()
+            sleeping.store(false, ordering: .relaxed)
         }
     }
 

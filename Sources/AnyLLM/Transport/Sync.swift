@@ -3,23 +3,16 @@ import Glibc
 /// A mutex plus condition variable, on pthreads (no Foundation in the library). A class so that
 /// the pthread objects never move in memory.
 final class Monitor: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    fileprivate let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = newMonotonicCond()
 
-    init() {
-        pthread_mutex_init(mutex, nil)
-        var attr = pthread_condattr_t()
-        pthread_condattr_init(&attr)
-        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)  // waits immune to wall-clock jumps
-        pthread_cond_init(cond, &attr)
-        pthread_condattr_destroy(&attr)
-    }
+    init() { pthread_mutex_init(mutex, nil) }
 
     deinit {
         pthread_cond_destroy(cond)
+        cond.deallocate()
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
-        cond.deallocate()
     }
 
     @inline(__always)
@@ -30,18 +23,49 @@ final class Monitor: @unchecked Sendable {
     }
 
     /// Waits (lock held by the caller, inside `locked`) until signalled or `deadline` (monotonic seconds).
-    func wait(until deadline: Double?) {
-        guard let deadline else {
-            pthread_cond_wait(cond, mutex)
-            return
-        }
-        var ts = timespec()
-        ts.tv_sec = Int(deadline)
-        ts.tv_nsec = Int((deadline - Double(Int(deadline))) * 1e9)
-        pthread_cond_timedwait(cond, mutex, &ts)
-    }
+    func wait(until deadline: Double?) { waitOn(cond, mutex, until: deadline) }
 
     func broadcast() { pthread_cond_broadcast(cond) }
+}
+
+/// A condition variable of its own, waited on under a Monitor's lock: it lets one waiter among
+/// many be woken (DeliveryPool gives each worker one, so a new call wakes one worker, not all).
+final class Condition: @unchecked Sendable {
+    private let cond = newMonotonicCond()
+
+    deinit {
+        pthread_cond_destroy(cond)
+        cond.deallocate()
+    }
+
+    /// Waits (the monitor's lock held by the caller, inside `locked`) until signalled or `deadline`
+    /// (monotonic seconds).
+    func wait(on monitor: Monitor, until deadline: Double?) { waitOn(cond, monitor.mutex, until: deadline) }
+
+    func signal() { pthread_cond_signal(cond) }
+}
+
+/// A condition variable whose timed waits run on the monotonic clock (immune to wall-clock jumps).
+private func newMonotonicCond() -> UnsafeMutablePointer<pthread_cond_t> {
+    let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    var attr = pthread_condattr_t()
+    pthread_condattr_init(&attr)
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+    pthread_cond_init(cond, &attr)
+    pthread_condattr_destroy(&attr)
+    return cond
+}
+
+private func waitOn(_ cond: UnsafeMutablePointer<pthread_cond_t>, _ mutex: UnsafeMutablePointer<pthread_mutex_t>,
+                    until deadline: Double?) {
+    guard let deadline else {
+        pthread_cond_wait(cond, mutex)
+        return
+    }
+    var ts = timespec()
+    ts.tv_sec = Int(deadline)
+    ts.tv_nsec = Int((deadline - Double(Int(deadline))) * 1e9)
+    pthread_cond_timedwait(cond, mutex, &ts)
 }
 
 /// Seconds on the monotonic clock.
