@@ -171,7 +171,16 @@ enum ErrorMapping {
         if let ms = head.header("retry-after-ms").flatMap({ Double($0.trimmingSpaces()) }), ms >= 0 { return ms / 1000 }
         guard let ra = head.header("retry-after")?.trimmingSpaces() else { return nil }
         if let s = Double(ra), s >= 0 { return s }
-        return httpDate(ra).map { max(0, $0 - Double(time(nil))) }
+        return httpDate(ra).map { max(0, $0 - wallClockNow()) }
+    }
+
+    /// Seconds since the epoch, with their fraction. Not time(nil): glibc reads that from the
+    /// kernel's coarse clock, which can lag the precise one by a tick, so a date written by a
+    /// server just after a second turned read as a whole second further away.
+    static func wallClockNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     /// Parses an IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") to Unix seconds.
