@@ -109,7 +109,32 @@ CHUNK_SHAPES = [
     {"choices": [{"index": 0, "delta": {"reasoning": {"content": "r"}}, "finish_reason": None}], "x_extra": {"k": 1}},
     {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop", "x_choice_extra": {"a": [1]},
                   "logprobs": {"content": [{"token": "a", "logprob": -1, "bytes": [97], "top_logprobs": []}]}}]},
+    # OpenAI's per-chunk padding (a string): kept as an extra attribute, on the fast path
+    {"choices": [{"index": 0, "delta": {"content": "w"}, "logprobs": None, "finish_reason": None}],
+     "service_tier": "default", "system_fingerprint": "fp_1", "obfuscation": "xY3k"},
+    # the same key holding an object: it must become an object, as any extra object does
+    {"choices": [{"index": 0, "delta": {"content": "w"}, "finish_reason": None}], "obfuscation": {"pad": "x"}},
+    # scalar extras in a delta and in a choice (DeepSeek's reasoning_content), explicit nulls
+    {"choices": [{"index": 0, "delta": {"content": None, "reasoning_content": "think", "tool_calls": None,
+                                        "function_call": None}, "finish_reason": None, "stop_reason": None}]},
+    # extra lists stay lists; a legacy function_call delta becomes its object
+    {"choices": [{"index": 0, "delta": {"function_call": {"name": "f", "arguments": ""}}, "finish_reason": None}],
+     "x_list": [{"a": 1}], "obfuscation": "p"},
+    # a delta with an extra object beside plain fields
+    {"choices": [{"index": 0, "delta": {"content": "w", "x_meta": {"k": [1]}}, "finish_reason": None}]},
 ]
+
+
+def _shape_of(v):
+    """The classes of a built value, all the way down (equality alone could let a dict pass for an
+    object that compares equal to it)."""
+    if isinstance(v, list):
+        return [_shape_of(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _shape_of(x) for k, x in v.items()}
+    if hasattr(v, "__dict__"):
+        return (type(v).__name__, {k: _shape_of(x) for k, x in vars(v).items()})
+    return type(v).__name__
 
 
 @pytest.mark.parametrize("shape", CHUNK_SHAPES)
@@ -123,6 +148,7 @@ def test_stream_chunk_fast_path_builds_what_model_validate_builds(shape):
     assert len(fast) == 2 and fast[0] == slow and fast[1] == slow
     assert repr(fast[0]) == repr(slow) and fast[0].model_dump() == slow.model_dump()
     assert fast[0].model_dump_json() == slow.model_dump_json()
+    assert _shape_of(fast[0]) == _shape_of(slow)
     for f, s in zip(fast[0].choices, slow.choices):
         assert type(f) is type(s) and type(f.delta) is type(s.delta)
         assert f.delta.tool_calls == s.delta.tool_calls and f.delta.reasoning == s.delta.reasoning
