@@ -368,7 +368,7 @@ def write(r: dict, md_path: str, json_path: str, partial: bool = False) -> None:
           f"- Rust binding: {r.get('rust_note') or 'included'}.", "",
           "Server: nginx (one worker) serving fixed bodies at the OpenAI paths on 127.0.0.1 — one ChatCompletion (`/v1`), "
           "SSE streams of 20 and 1,000 content chunks (`/sse20/v1`, `/sse1000/v1`; 23 and 1,003 chunks with role, finish "
-          "and usage). Every client sends the same request (`gpt-4.1-mini`, one user message, dummy key) and reads the "
+          "and usage), shaped as OpenAI's today (token details, `service_tier`, each chunk's `obfuscation` padding). Every client sends the same request (`gpt-4.1-mini`, one user message, dummy key) and reads the "
           "whole answer (streams iterated to the end). Ratios are to raw libcurl measured in the same run; the last "
           "column of the first table is nginx's count of accepted connections per 100 calls (0 = keep-alive).", "",
           "## Targets", ""] + targets_table(r) + ["",
