@@ -11,7 +11,7 @@ OK = 0
 
 
 def chunk(data: bytes) -> ChatCompletionChunk:
-    return ChatCompletionChunk.model_validate(json.loads(data))
+    return ChatCompletionChunk._take(json.loads(data))
 
 
 def chunks(data: bytes) -> list:
@@ -31,10 +31,10 @@ def result(status: int, data: bytes, request):
         raise error(data, request)
     d = json.loads(data)
     if request.parse_as is None:
-        return ChatCompletion.model_validate(d)
+        return ChatCompletion._take(d)
     from . import _structured
 
-    r = ParsedChatCompletion.model_validate(d)
+    r = ParsedChatCompletion._take(d)
     for c in r.choices or ():
         m = c.message
         if m is not None:

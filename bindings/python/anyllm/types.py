@@ -17,7 +17,8 @@ class Model:
     """Base of every result type."""
 
     _fields: ClassVar[Tuple[str, ...]] = ()
-    _nested: ClassVar[Dict[str, Any]] = {}  # field -> Model subclass, or a one-item list [Model subclass] for a list of them
+    _nested: ClassVar[Dict[str, Any]] = {}
+    _known: ClassVar[frozenset] = frozenset()  # _fields and _nested's keys (set per subclass)  # field -> Model subclass, or a one-item list [Model subclass] for a list of them
 
     def __init__(self, **data: Any) -> None:
         self._fill(data)
@@ -34,6 +35,35 @@ class Model:
         import json
 
         return cls.model_validate(json.loads(text))
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._known = frozenset(cls._fields) | frozenset(cls._nested)
+
+    @classmethod
+    def _take(cls, d: dict) -> Any:
+        """model_validate for a dict that json.loads has just made and nobody else holds: the dict
+        becomes the object's __dict__, its nested values converted in place, instead of being
+        copied key by key (model_validate must leave a caller's dict alone; results need not).
+        Builds what model_validate builds: the types' tests compare the two."""
+        for k, sub in cls._nested.items():
+            v = d.get(k)
+            if v is None:
+                continue
+            if sub.__class__ is list:
+                if v.__class__ is list:
+                    item = sub[0]
+                    d[k] = [item._take(x) if x.__class__ is dict else x for x in v]
+            elif v.__class__ is dict:
+                d[k] = sub._take(v)
+        if not cls._known.issuperset(d):
+            known = cls._known
+            for k, v in d.items():
+                if v.__class__ is dict and k not in known:
+                    d[k] = Extra._take(v)  # an existing key: the dict does not change size
+        o = _new(cls)
+        o.__dict__ = d
+        return o
 
     def _fill(self, data: dict) -> None:
         d = self.__dict__
@@ -367,7 +397,7 @@ class ChatCompletionChunk(Model):
         would convert nothing (no nested object set, no extra object: plain content deltas, a
         finish reason, scalar extras such as OpenAI's `obfuscation` padding), the dicts become
         the objects' own __dict__s instead of being copied key by key. Anything else (tool calls,
-        reasoning, logprobs, usage, extra objects) takes model_validate's general path. A stream
+        reasoning, logprobs, usage, extra objects) takes _take's general path. A stream
         builds thousands of these."""
         choices = d.get("choices")
         if choices.__class__ is list:
@@ -381,13 +411,13 @@ class ChatCompletionChunk(Model):
                             o.__dict__ = delta
                             c["delta"] = o
                         else:
-                            c["delta"] = ChoiceDelta.model_validate(delta)
+                            c["delta"] = ChoiceDelta._take(delta)
                     if c.get("logprobs") is None and (_CHOICE_KEYS.issuperset(c) or _plain(c, _CHOICE_NESTED, "delta")):
                         o = _new(ChunkChoice)
                         o.__dict__ = c
                         c = o
                     else:
-                        c = ChunkChoice.model_validate(c)
+                        c = ChunkChoice._take(c)  # its delta is an object already: kept
                 out.append(c)
             d["choices"] = out
         if d.get("usage") is None and (_CHUNK_FAST.issuperset(d) and d.get("obfuscation").__class__ is not dict
@@ -395,7 +425,7 @@ class ChatCompletionChunk(Model):
             o = _new(cls)
             o.__dict__ = d
             return o
-        return cls.model_validate(d)  # the choices are objects already: kept as they are
+        return cls._take(d)  # the choices are objects already: kept as they are
 
 
 def _plain(d: dict, nested: dict, done: str = "") -> bool:

@@ -154,3 +154,39 @@ def test_stream_chunk_fast_path_builds_what_model_validate_builds(shape):
         assert f.delta.tool_calls == s.delta.tool_calls and f.delta.reasoning == s.delta.reasoning
     fast[0].choices = []  # objects do not share state
     assert fast[1].choices == slow.choices
+
+
+ANSWER_SHAPES = [
+    RESULT,
+    # as OpenAI answers today: annotations, token details, service tier
+    {"id": "c", "object": "chat.completion", "created": 1, "model": "m", "service_tier": "default",
+     "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi", "refusal": None, "annotations": []},
+                  "logprobs": None, "finish_reason": "stop"}],
+     "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3,
+               "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+               "completion_tokens_details": {"reasoning_tokens": 0, "accepted_prediction_tokens": 0}}},
+    # odd values where objects are declared: kept as they came, as model_validate keeps them
+    {"id": "c", "choices": [{"message": ["not", "an", "object"], "logprobs": {"content": None}}, 7, None],
+     "usage": "n/a", "x_nested": {"a": {"b": {"c": [1, {"d": 2}]}}}, "x_list": [{"a": 1}]},
+    # logprobs all the way down, and a legacy function_call
+    {"choices": [{"index": 0, "message": {"role": "assistant", "function_call": {"name": "f", "arguments": "{}"},
+                                          "x_m": {"k": 1}},
+                  "logprobs": {"content": [{"token": "a", "logprob": -0.1, "bytes": [97],
+                                            "top_logprobs": [{"token": "a", "logprob": -0.1}, "odd"]}]}}]},
+]
+
+
+@pytest.mark.parametrize("shape", ANSWER_SHAPES)
+def test_results_taken_over_build_what_model_validate_builds(shape):
+    """Results are built by taking over the parsed dicts (Model._take); it must give what the
+    public model_validate gives, which leaves its argument alone."""
+    from anyllm.types import ParsedChatCompletion
+
+    for cls in (ChatCompletion, ParsedChatCompletion, ChatCompletionChunk):
+        given = json.loads(json.dumps(shape))
+        slow = cls.model_validate(given)
+        assert given == shape, "model_validate changed the dict it was given"
+        fast = cls._take(json.loads(json.dumps(shape)))
+        assert fast == slow and repr(fast) == repr(slow)
+        assert fast.model_dump() == slow.model_dump() == cls.model_validate(shape).model_dump()
+        assert _shape_of(fast) == _shape_of(slow)
