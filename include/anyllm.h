@@ -124,9 +124,30 @@ anyllm_call *anyllm_completion_start(anyllm_client *client, const char *request_
 anyllm_call *anyllm_completion_open(anyllm_client *client, const char *request_json);
 
 /*
+ * Starts one completion for an event loop (asyncio, epoll, libuv, tokio): the call runs on the
+ * client's engine thread, and whenever it has something for anyllm_call_next(call, 0, ...) to
+ * hand out (chunks, or the end), the library writes token (8 bytes, in the machine's byte
+ * order, in one write) to notify_fd, usually the write end of a pipe whose read end the loop
+ * watches; many calls share one pipe and tell themselves apart by their tokens. On a token, pull
+ * with timeout_ms 0 until ANYLLM_E_TIMEOUT (nothing more for now: the next token will say when)
+ * or the end. A token comes once per wait: none is written while one is unanswered (no pull
+ * since), so the pipe needs room for one token per call in flight (8 bytes each); a token may
+ * still find nothing to pull (chunks pulled before it was read), which only costs a pull.
+ * No callbacks: no thread of the library runs the caller's code.
+ * notify_fd stays the caller's: keep it open until anyllm_call_free of every call using it
+ * (the library writes to it until the call has ended), and make it non-blocking (a full pipe
+ * then drops the token rather than stalling the engine). client: NULL for the default client.
+ * request_json: read before this returns.
+ * Returns the call handle (anyllm_call_wait gives the outcome once the end has been pulled; free
+ * it with anyllm_call_free), or NULL when request_json is NULL or notify_fd is negative.
+ */
+anyllm_call *anyllm_completion_open_notify(anyllm_client *client, const char *request_json, int32_t notify_fd, uint64_t token);
+
+/*
  * Pulls the next chunks of a call started with anyllm_completion_open, driving its I/O on the
  * calling thread until chunks are ready, the call has ended, or timeout_ms milliseconds have
- * passed (timeout_ms < 0: no limit; 0: only what is ready now).
+ * passed (timeout_ms < 0: no limit; 0: only what is ready now). For a call started with
+ * anyllm_completion_open_notify, the engine thread does the I/O and this only takes what it has read.
  * chunks_json, len: on ANYLLM_OK, *chunks_json points to a JSON array of one or more
  * ChatCompletionChunk objects in stream order (NUL-terminated; *len bytes without the NUL; what
  * has been read, up to about 32 KiB of chunks per array: the rest comes with the next pulls), or
@@ -135,7 +156,8 @@ anyllm_call *anyllm_completion_open(anyllm_client *client, const char *request_j
  * anyllm_call_free of this call; do not free it. Either pointer may be NULL.
  * Returns ANYLLM_OK; ANYLLM_E_TIMEOUT when timeout_ms passed with nothing new (the call goes on:
  * pull again, or cancel it; the call's own timeouts are reported in its outcome, not here); or
- * ANYLLM_E_INVALID_REQUEST when call is NULL or was not started with anyllm_completion_open.
+ * ANYLLM_E_INVALID_REQUEST when call is NULL or was not started with anyllm_completion_open or
+ * anyllm_completion_open_notify.
  * Calls on one handle from several threads take turns; anyllm_call_cancel may come from any
  * thread and makes a waiting anyllm_call_next return promptly.
  */

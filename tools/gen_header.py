@@ -18,7 +18,7 @@ ORDER = [
     "anyllm_version", "anyllm_providers",
     "anyllm_client_new", "anyllm_client_free",
     "anyllm_completion",
-    "anyllm_completion_start", "anyllm_completion_open", "anyllm_call_next", "anyllm_call_cancel", "anyllm_call_wait", "anyllm_call_free",
+    "anyllm_completion_start", "anyllm_completion_open", "anyllm_completion_open_notify", "anyllm_call_next", "anyllm_call_cancel", "anyllm_call_wait", "anyllm_call_free",
     "anyllm_string_free",
 ]
 

@@ -7,6 +7,10 @@
  */
 #include "util.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 /* What pulling one call to its end gave. */
 typedef struct pulled {
     int batches;
@@ -283,6 +287,195 @@ static void test_threaded_engine(void) {
     anyllm_client_free(cl);
 }
 
+/* ---- anyllm_completion_open_notify: calls driven from one poll() loop on one pipe --------------------------- */
+
+typedef struct watched {
+    anyllm_call *h;
+    int ended;
+    int wakes;     /* tokens received */
+    int spurious;  /* ... after which the pulls handed out nothing */
+    pulled p;
+} watched;
+
+static int g_pipe[2] = {-1, -1};
+
+static int open_watched(watched *w, anyllm_client *client, json_t *req, uint64_t token) {
+    memset(w, 0, sizeof *w);
+    char *body = jdump(req);
+    w->h = anyllm_completion_open_notify(client, body, g_pipe[1], token);
+    free(body);
+    json_decref(req);
+    return CHECK(w->h != NULL, "completion_open_notify returned NULL");
+}
+
+/* One token: pulls with timeout 0 until nothing is left for now, or the end. */
+static void drain_watched(watched *w) {
+    int got = 0;
+    for (;;) {
+        const char *data = NULL;
+        size_t len = 0;
+        anyllm_status st = anyllm_call_next(w->h, 0, &data, &len);
+        if (st == ANYLLM_E_TIMEOUT) break;
+        if (!CHECK(st == ANYLLM_OK, "call_next(0) returned %d", st)) {
+            w->ended = 1;
+            break;
+        }
+        got = 1;
+        if (data == NULL) {
+            w->ended = 1;
+            break;
+        }
+        take_batch(&w->p, data, len);
+    }
+    if (!got) w->spurious++;
+}
+
+/* Tokens waiting in the pipe (0 = none within wait_ms); each is 1 + the call's index. */
+static int read_tokens(uint64_t *toks, int cap, int wait_ms) {
+    struct pollfd pfd = {.fd = g_pipe[0], .events = POLLIN};
+    if (poll(&pfd, 1, wait_ms) != 1) return 0;
+    ssize_t n = read(g_pipe[0], toks, (size_t)cap * sizeof *toks);
+    CHECK(n > 0 && n % 8 == 0, "read %zd bytes of tokens", n);
+    return n > 0 ? (int)(n / 8) : 0;
+}
+
+/* Runs the calls from one poll() loop until all have ended (or 20 s), then takes their outcomes and frees them. */
+static void run_loop(watched *ws, int n) {
+    double end = now_s() + 20;
+    for (;;) {
+        int running = 0;
+        for (int i = 0; i < n; i++) running += !ws[i].ended;
+        if (running == 0 || now_s() > end) break;
+        uint64_t toks[256];
+        int k = read_tokens(toks, 256, 5000);
+        if (!CHECK(k > 0, "no token within 5 s with %d calls running", running)) break;
+        for (int j = 0; j < k; j++) {
+            if (!CHECK(toks[j] >= 1 && toks[j] <= (uint64_t)n, "token %llu", (unsigned long long)toks[j])) continue;
+            watched *w = &ws[toks[j] - 1];
+            w->wakes++;
+            if (!w->ended) drain_watched(w);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        CHECK(ws[i].ended, "call %d never ended", i);
+        char *out = NULL;
+        ws[i].p.status = anyllm_call_wait(ws[i].h, &out);
+        check_output(ws[i].p.status, out, out ? strlen(out) : 0, &ws[i].p.outcome, "watched outcome");
+        anyllm_string_free(out);
+        anyllm_call_free(ws[i].h);
+    }
+    uint64_t left[256];
+    while (read_tokens(left, 256, 0) > 0) {}  /* tokens for calls that had ended: nothing to do */
+}
+
+static void test_event_loop(void) {
+    if (!CHECK(pipe2(g_pipe, O_NONBLOCK | O_CLOEXEC) == 0, "pipe2")) return;
+
+    TEST("open_notify: a stream driven from a poll() loop");
+    watched w;
+    if (open_watched(&w, NULL, stream_req("openai:long-500"), 1)) {
+        run_loop(&w, 1);
+        CHECK(w.p.status == ANYLLM_OK && w.p.bad == 0 && w.p.chunks >= 500, "status %d, %d chunks, %d bad",
+              w.p.status, w.p.chunks, w.p.bad);
+        const char *agg = jstr(w.p.outcome, "choices[0].message.content");
+        CHECK(agg && str_eq(agg, w.p.content), "pulled content and aggregate differ");
+        /* Tokens written while a drain was under way find nothing: allowed, they cost one pull each. */
+        fprintf(stderr, "     %d tokens, %d of them with nothing left to pull, %d arrays\n", w.wakes, w.spurious,
+                w.p.batches);
+        json_decref(w.p.outcome);
+    }
+
+    TEST("open_notify: no token while the stream is stalled, one when it goes on");
+    if (open_watched(&w, NULL, stream_req("openai:stall-600"), 1)) {
+        uint64_t toks[8];
+        CHECK(read_tokens(toks, 8, 5000) == 1 && toks[0] == 1, "the first chunk sent no token");
+        drain_watched(&w);
+        CHECK(w.p.chunks >= 1 && !w.ended, "%d chunks before the stall", w.p.chunks);
+        CHECK(read_tokens(toks, 8, 150) == 0, "a token with nothing to pull (during the stall)");
+        double t0 = now_s();
+        CHECK(read_tokens(toks, 8, 5000) == 1 && now_s() - t0 > 0.2, "the next token after %.3f s", now_s() - t0);
+        drain_watched(&w);
+        run_loop(&w, 1);
+        CHECK(w.p.status == ANYLLM_OK && str_eq(w.p.content, "You said: Hello there"), "status %d, content \"%s\"",
+              w.p.status, w.p.content);
+        json_decref(w.p.outcome);
+    }
+
+    TEST("open_notify: 24 calls at once on one pipe (streams and not, three protocols)");
+    watched ws[24];
+    int opened = 0;
+    const char *models[] = {"openai:gpt-4o-mini", "anthropic:claude-3-5-haiku", "gemini:gemini-2.0-flash"};
+    const char *bases[] = {"", "", "/v1beta"};
+    for (int i = 0; i < 24; i++) {
+        json_t *r = i % 2 ? stream_req(models[i % 3]) : req_new(models[i % 3]);
+        char base[400];
+        snprintf(base, sizeof base, "%s%s", g_emu.url, bases[i % 3]);
+        json_object_set_new(r, "api_base", json_string(base));
+        opened += open_watched(&ws[i], NULL, r, (uint64_t)i + 1);
+    }
+    if (opened == 24) {
+        run_loop(ws, 24);
+        for (int i = 0; i < 24; i++) {
+            const char *content = jstr(ws[i].p.outcome, "choices[0].message.content");
+            CHECK(ws[i].p.status == ANYLLM_OK && content && str_eq(content, "You said: Hello there"),
+                  "call %d (%s): status %d, content %s", i, models[i % 3], ws[i].p.status, or_null(content));
+            CHECK(i % 2 ? str_eq(ws[i].p.content, "You said: Hello there") : ws[i].p.batches == 0,
+                  "call %d: pulled \"%s\" in %d batches", i, ws[i].p.content, ws[i].p.batches);
+            json_decref(ws[i].p.outcome);
+        }
+    }
+
+    TEST("open_notify: an invalid request sends its token at once and ends at the first pull");
+    if (open_watched(&w, NULL, json_pack("{s:i}", "model", 3), 1)) {
+        uint64_t toks[8];
+        CHECK(read_tokens(toks, 8, 0) == 1, "no token after an invalid request");
+        drain_watched(&w);
+        CHECK(w.ended, "not ended at the first pull");
+        run_loop(&w, 1);
+        CHECK(w.p.status == ANYLLM_E_INVALID_REQUEST, "status %d", w.p.status);
+        json_decref(w.p.outcome);
+    }
+
+    TEST("open_notify: cancel sends a token and the call ends");
+    if (open_watched(&w, NULL, stream_req("openai:stall-30000"), 1)) {
+        uint64_t toks[8];
+        CHECK(read_tokens(toks, 8, 5000) == 1, "first chunk");
+        drain_watched(&w);
+        double t0 = now_s();
+        anyllm_call_cancel(w.h);
+        run_loop(&w, 1);
+        CHECK(now_s() - t0 < 2.0 && w.p.status == ANYLLM_E_CANCELLED, "status %d after %.2f s", w.p.status,
+              now_s() - t0);
+        json_decref(w.p.outcome);
+    }
+
+    TEST("open_notify: freed unpulled; a client freed under its call sends the end's token; misuse");
+    json_t *sr = stream_req("openai:stall-30000");
+    char *body = jdump(sr);
+    json_decref(sr);
+    double t0 = now_s();
+    anyllm_call_free(anyllm_completion_open_notify(NULL, body, g_pipe[1], 1));
+    CHECK(now_s() - t0 < 5.0, "free of an unpulled call: %.2f s", now_s() - t0);
+    uint64_t drop[256];
+    while (read_tokens(drop, 256, 0) > 0) {}
+    anyllm_client *cl = anyllm_client_new(NULL, NULL);
+    if (open_watched(&w, cl, stream_req("openai:stall-30000"), 1)) {
+        CHECK(read_tokens(drop, 8, 5000) == 1, "first chunk");
+        drain_watched(&w);
+        anyllm_client_free(cl);
+        run_loop(&w, 1);
+        CHECK(w.p.status == ANYLLM_E_CANCELLED, "status after client_free %d", w.p.status);
+        json_decref(w.p.outcome);
+    } else {
+        anyllm_client_free(cl);
+    }
+    CHECK(anyllm_completion_open_notify(NULL, body, -1, 1) == NULL, "open_notify with fd -1");
+    CHECK(anyllm_completion_open_notify(NULL, NULL, g_pipe[1], 1) == NULL, "open_notify with request NULL");
+    free(body);
+    close(g_pipe[0]);
+    close(g_pipe[1]);
+}
+
 int main(void) {
     test_setup();
     test_stream_and_plain();
@@ -290,5 +483,6 @@ int main(void) {
     test_cancel_and_free();
     test_errors();
     test_threaded_engine();
+    test_event_loop();
     return test_teardown();
 }

@@ -78,10 +78,25 @@ final class Call: Deliverable, @unchecked Sendable {
     private var pullEntry = 0
     /// What the last anyllm_call_next handed out: a JSON array of chunks, NUL-terminated.
     let pulledJSON = CBuffer()
+    /// anyllm_completion_open_notify: the caller's descriptor (an event loop's pipe) and this
+    /// call's token, written to it when the call has something for the caller's next pull (chunks,
+    /// or the end) and no token is outstanding; -1 for other calls.
+    private let notifyFD: Int32
+    private let token: UInt64
+    /// A token was written and no pull of the caller's has come since: another would be a
+    /// duplicate. Under `monitor`.
+    private var notified = false
+    /// Started with anyllm_completion_open_notify.
+    let watched: Bool
+    /// A pull of the caller's has returned the end (watched calls; under `pullLock`).
+    private var endHandedOut = false
 
     init(client: Client, blocking: Bool, onChunk: anyllm_chunk_fn?, onDone: anyllm_done_fn?,
-         userData: UnsafeMutableRawPointer?, pulled: Bool = false) {
+         userData: UnsafeMutableRawPointer?, pulled: Bool = false, notifyFD: Int32 = -1, token: UInt64 = 0) {
         self.client = client
+        self.notifyFD = notifyFD
+        self.token = token
+        self.watched = notifyFD >= 0
         self.blocking = blocking || pulled
         self.pulled = pulled
         self.onChunk = onChunk
@@ -105,6 +120,7 @@ final class Call: Deliverable, @unchecked Sendable {
         let schedule: Bool = monitor.locked {
             add(&queue)
             monitor.broadcast()
+            if watched && !notified { notify() }
             if blocking || scheduled { return false }
             scheduled = true
             return true
@@ -240,7 +256,26 @@ final class Call: Deliverable, @unchecked Sendable {
     /// maps and unmaps each time (page faults were most of a pulled 1,000-chunk stream's cost).
     static let maxPullBytes = 32 << 10
 
+    /// `keep`: a pull of the caller's (anyllm_call_next), whose chunks it hands out; false when the
+    /// library runs the call to its end itself (call_wait, call_free, client_free).
     private func pullLocked(timeout: Double, keep: Bool) -> Pulled {
+        // Watched calls: a pull of the caller's answers the last token (or makes it moot).
+        if watched && keep { monitor.locked { notified = false } }
+        let r = pullStep(timeout: timeout, keep: keep)
+        if watched {
+            // If the caller's next pull has something (items left over from this one, new ones,
+            // or the end, until a pull of the caller's has reported it: the library may have run
+            // the call to its end itself), a token must be on its way.
+            if r == .ended && keep { endHandedOut = true }
+            monitor.locked {
+                let pending = !queue.isEmpty || pullItem < pullBatch.count || (finished && !endHandedOut)
+                if pending && !notified { notify() }
+            }
+        }
+        return r
+    }
+
+    private func pullStep(timeout: Double, keep: Bool) -> Pulled {
         pulledJSON.removeAll()
         if monitor.locked({ finished }) { return .ended }
         let deadline = timeout < 0 ? Double.infinity : monotonicNow() + timeout
@@ -250,8 +285,11 @@ final class Call: Deliverable, @unchecked Sendable {
                 pullItem = 0
                 pullEntry = 0
                 monitor.locked {
-                    if pullEngine == nil && queue.isEmpty {
-                        monitor.wait(until: deadline == .infinity ? nil : deadline)  // the shared engine's thread pushes
+                    // The shared engine's thread pushes. No wait once the deadline has passed (timeout 0,
+                    // an event loop's pull): a timed wait for a deadline already past still slept about
+                    // 70 µs here, measured, once per pull.
+                    if pullEngine == nil && queue.isEmpty && (deadline == .infinity || deadline > monotonicNow()) {
+                        monitor.wait(until: deadline == .infinity ? nil : deadline)
                     }
                     swap(&queue, &pullBatch)
                 }
@@ -305,6 +343,14 @@ final class Call: Deliverable, @unchecked Sendable {
             if left <= 0 { return .timedOut }
             if let e = pullEngine { _ = e.step(maxWait: left) }
         }
+    }
+
+    /// Under `monitor`: writes the call's token to the caller's descriptor (8 bytes, one write:
+    /// atomic on a pipe). A full pipe or a closed descriptor loses it: the header asks for room.
+    private func notify() {
+        var t = token
+        while write(notifyFD, &t, 8) < 0 && errno == EINTR {}
+        notified = true
     }
 
     private func endPull() {

@@ -46,6 +46,15 @@ final class Client: @unchecked Sendable {
         return call
     }
 
+    /// Starts a pulled call for an event loop (anyllm_completion_open_notify): its I/O runs on the
+    /// client's engine thread, which writes `token` to `notifyFD` when a pull has something.
+    func openWatched(_ request: UnsafeRawBufferPointer, notifyFD: Int32, token: UInt64) -> Call {
+        let call = start(request, blocking: true, onChunk: nil, onDone: nil, userData: nil, pulled: true,
+                         notifyFD: notifyFD, token: token)
+        call.startPulling(engine: nil)
+        return call
+    }
+
     private func takeInlineEngine() -> Engine? {
         if let e = monitor.locked({ closing ? nil : idleInline.popLast() }) { return e }
         return Engine(maxConnectionsPerHost: 0, inline: true)
@@ -63,9 +72,10 @@ final class Client: @unchecked Sendable {
     /// Starts a call; its outcome arrives through the Call (at once for an invalid request).
     /// `inlineEngine`: the engine a blocking call drives itself; nil = the shared threaded one.
     func start(_ request: UnsafeRawBufferPointer, blocking: Bool, onChunk: anyllm_chunk_fn?, onDone: anyllm_done_fn?,
-               userData: UnsafeMutableRawPointer?, on inlineEngine: Engine? = nil, pulled: Bool = false) -> Call {
+               userData: UnsafeMutableRawPointer?, on inlineEngine: Engine? = nil, pulled: Bool = false,
+               notifyFD: Int32 = -1, token: UInt64 = 0) -> Call {
         let call = Call(client: self, blocking: blocking, onChunk: onChunk, onDone: onDone, userData: userData,
-                        pulled: pulled)
+                        pulled: pulled, notifyFD: notifyFD, token: token)
         let eng: Engine? = monitor.locked {
             if closing { return nil }
             if let inlineEngine {

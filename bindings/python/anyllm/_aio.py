@@ -1,36 +1,112 @@
-"""asyncio calls: the library's callbacks hand results to the event loop with
-loop.call_soon_threadsafe, so nothing ever blocks the loop; cancelling the awaiting task (or
-leaving a stream early) cancels the call."""
+"""asyncio calls, on the library's notifying pull API (anyllm_completion_open_notify): each call
+runs on the library's engine thread, which writes the call's token to the event loop's pipe
+whenever the call has chunks or its end to hand over. The loop reads the pipe (add_reader) and
+takes what is there with pulls that never wait, on its own thread. No library thread calls into
+Python, so nothing has to take the GIL from the loop: with callbacks, those hand-overs cost more
+than the calls themselves at 64 calls in flight. One pipe serves every call of a loop.
+
+Cancelling the awaiting task (or leaving a stream early) cancels the call.
+"""
 
 from __future__ import annotations
 
-import _thread
 import asyncio
-from collections import deque
+import fcntl
+import os
+import struct
+import weakref
 
-from . import _calls, _chunks, _decode
+from . import _chunks, _decode, _pull
+
+_NOTHING = _pull.NOTHING
+_TOKENS = struct.Struct("=Q")   # the library writes each token as 8 bytes, in the machine's order
+_F_SETPIPE_SZ = 1031            # Linux fcntl
+_notifiers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # loop -> its _Notifier
 
 
-def _resolve(fut, item) -> None:
-    if not fut.done():
-        fut.set_result(item)
+class _Notifier:
+    """An event loop's pipe: calls' tokens come in on it, and wake the call's waiter."""
+
+    __slots__ = ("r", "w", "waiters", "next_token", "live", "__weakref__")
+
+    def __init__(self, loop) -> None:
+        self.r, self.w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        try:  # one token per call in flight must fit (8 bytes each): 1 MiB holds 131,072
+            fcntl.fcntl(self.w, _F_SETPIPE_SZ, 1 << 20)
+        except OSError:
+            pass  # 64 KiB: 8,192 calls
+        self.waiters: dict = {}   # token -> future of the task waiting for that call
+        self.next_token = 1
+        self.live = 0             # calls opened on this pipe and not freed: it stays open for them
+        loop.add_reader(self.r, self._dispatch)
+
+    @staticmethod
+    def of(loop) -> "_Notifier":
+        n = _notifiers.get(loop)
+        if n is None:
+            n = _notifiers[loop] = _Notifier(loop)
+        return n
+
+    def open(self, body: bytes, client):
+        """A call that sends its tokens here; (call, token)."""
+        token = self.next_token
+        self.next_token += 1
+        call = _pull.PulledCall(body, client, (self.w, token))
+        call.owner = self
+        self.live += 1
+        return call, token
+
+    def released(self) -> None:
+        self.live -= 1
+
+    def _dispatch(self) -> None:
+        try:
+            data = os.read(self.r, 1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return
+        pop = self.waiters.pop
+        for (token,) in _TOKENS.iter_unpack(data):
+            fut = pop(token, None)  # none: the call was not waiting (what the token announced was taken)
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+
+    async def wait(self, token) -> None:
+        fut = asyncio.get_running_loop().create_future()
+        self.waiters[token] = fut
+        try:
+            await fut
+        finally:
+            if self.waiters.get(token) is fut:
+                del self.waiters[token]
+
+    def __del__(self) -> None:
+        # The loop is gone. The library writes to the pipe until a call's handle is freed: with
+        # a call still open (a stream dropped in a reference cycle), the pipe is left open.
+        if self.live == 0:
+            for fd in (self.r, self.w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
 
 async def complete(request, client=None):
-    loop = asyncio.get_running_loop()
-    fut = loop.create_future()
-
-    def push(item, _call=loop.call_soon_threadsafe):  # on a library thread
-        if item.__class__ is tuple:
-            _call(_resolve, fut, item)
-
-    pending = _calls.start(request.body, push, client)
+    notifier = _Notifier.of(asyncio.get_running_loop())
+    call, token = notifier.open(request.body, client)
     try:
-        status, data = await fut
+        while True:
+            got = call.take()
+            if got is None:
+                break
+            if got is _NOTHING:
+                await notifier.wait(token)
+            # else: chunks, which a non-streamed call does not have
+        status, data = call.outcome()
     except BaseException:
-        pending.cancel()
+        call.cancel()
         raise
-    _calls.release()
+    finally:
+        call.free()
     return _decode.result(status, data, request)
 
 
@@ -38,75 +114,45 @@ class AsyncStream:
     """An async iterator of ChatCompletionChunk objects (also an async context manager).
     `completion` is the aggregated ChatCompletion once the stream has ended.
 
-    The library's thread appends each chunk to `_items` and wakes the loop only when no wake-up
-    is already pending: a burst of chunks costs one loop wake-up, and the consumer then parses
-    everything that arrived as one JSON array (as the synchronous stream does with
-    anyllm_call_next), instead of one wake-up and one parse per chunk."""
+    Each wake-up takes everything the call has read as one JSON array (up to 32 KiB of chunks per
+    pull), parsed at once, as the synchronous stream does."""
 
     def __init__(self, request, client=None) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._items: deque = deque()
-        self._lock = _thread.allocate_lock()
-        self._signalled = False
-        self._waiter = None
+        self._notifier = _Notifier.of(asyncio.get_running_loop())
         self._state = _chunks.StreamState(request)
-        self._pending = _calls.start(request.body, self._push, client)
+        self._call, self._token = self._notifier.open(request.body, client)
+        self._waiting = False  # a _pull is waiting for the call's token
 
-    def _push(self, item) -> None:  # on a library thread
-        with self._lock:
-            self._items.append(item)
-            if self._signalled:
+    async def _pull(self) -> None:
+        """Takes the call's next chunks or its end, waiting for them if there is nothing yet."""
+        call = self._call
+        while True:
+            got = call.take()
+            if got is _NOTHING:
+                self._waiting = True
+                try:
+                    await self._notifier.wait(self._token)
+                finally:
+                    self._waiting = False
+                continue
+            if got is not None:
+                self._state.take_batch(got)
                 return
-            self._signalled = True
-        try:
-            self._loop.call_soon_threadsafe(self._wake)
-        except RuntimeError:
-            pass  # the loop is closed: nobody is waiting any more
-
-    def _wake(self) -> None:  # on the loop
-        with self._lock:
-            self._signalled = False
-        w = self._waiter
-        if w is not None and not w.done():
-            w.set_result(None)
-
-    async def _fill(self) -> None:
-        """Waits until the call has handed over something, then takes all of it."""
-        while not self._items:
-            self._waiter = self._loop.create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        batch = []
-        items = self._items
-        while items:
-            item = items.popleft()
-            if item.__class__ is tuple:
-                if batch:
-                    self._state.take_batch(b"[" + b",".join(batch) + b"]")
-                    batch = []
-                self._take(item)
-            else:
-                batch.append(item)
-        if batch:
-            self._state.take_batch(b"[" + b",".join(batch) + b"]")
+            end = call.outcome()
+            call.free()
+            self._state.take(end)
+            return
 
     async def _prime(self) -> "AsyncStream":
         try:
             while self._state.wants_item():
-                await self._fill()
+                await self._pull()
             if self._state.end is not None and self._state.end[0] != _decode.OK:
                 self._state.next_chunk()  # raises the call's error
         except BaseException:
             self.close()
             raise
         return self
-
-    def _take(self, item) -> None:
-        self._state.take(item)
-        if item.__class__ is tuple:
-            _calls.release()
 
     def __aiter__(self) -> "AsyncStream":
         return self
@@ -117,7 +163,7 @@ class AsyncStream:
             return state.ready.popleft()
         try:
             while state.wants_item():
-                await self._fill()
+                await self._pull()
             chunk = state.next_chunk()
         except BaseException:
             self.close()  # task cancelled, or any failure: stop the call now
@@ -133,7 +179,11 @@ class AsyncStream:
 
     def close(self) -> None:
         if self._state.close():
-            self._pending.cancel()
+            self._call.cancel()
+        # Freed here unless a _pull still waits for the call's token (another task closed the
+        # stream): that one takes the cancelled end, and frees the call, when it wakes.
+        if not self._waiting:
+            self._call.free()
 
     async def aclose(self) -> None:
         self.close()

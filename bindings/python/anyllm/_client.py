@@ -4,7 +4,7 @@ any-llm spelling of the same thing."""
 
 from __future__ import annotations
 
-from . import _api, _calls, _lib, _request
+from . import _api, _lib, _request
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -103,13 +103,9 @@ class Client:
 
 
 def _free(handle) -> None:
-    # anyllm_client_free must not run inside a callback of one of its calls (the last reference
-    # to a Client can drop there): do it later on an ordinary thread.
-    if _calls.in_callback():
-        _calls.defer(_lib._lib.anyllm_client_free, handle)
-    else:
-        _calls.release()  # its calls' handles first
-        _lib._lib.anyllm_client_free(handle)
+    # No library thread ever runs Python code (calls are pulled, by the caller's thread or its
+    # event loop), so the last reference to a Client never drops inside a callback of its calls.
+    _lib._lib.anyllm_client_free(handle)
 
 
 class AnyLLM(Client):

@@ -66,6 +66,7 @@ def _load() -> None:
         ("anyllm_client_free", None, [c_void_p]),
         ("anyllm_completion_start", c_void_p, [c_void_p, c_char_p, CHUNK_FN, DONE_FN, c_void_p]),
         ("anyllm_completion_open", c_void_p, [c_void_p, c_char_p]),
+        ("anyllm_completion_open_notify", c_void_p, [c_void_p, c_char_p, c_int, ctypes.c_uint64]),
         ("anyllm_call_next", c_int, [c_void_p, c_int, c_void_p, c_void_p]),  # chunks_json, len: byref
         ("anyllm_call_cancel", None, [c_void_p]),
         ("anyllm_call_wait", c_int, [c_void_p, c_void_p]),  # out_json: NULL or byref

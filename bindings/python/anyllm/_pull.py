@@ -15,22 +15,30 @@ from . import _lib
 
 POLL_MS = 50          # longest wait inside one anyllm_call_next
 _TIMEOUT = 13         # ANYLLM_E_TIMEOUT: nothing new within POLL_MS; the call goes on
-_live: set = set()    # ids of the open calls (pending_count)
+_live: set = set()    # ids of the open calls (live_count)
+NOTHING = object()    # take()'s answer when a watched call has nothing yet
 
 
 class PulledCall:
-    """One call opened with anyllm_completion_open; free() (or the end of `run`) releases it."""
+    """One call opened with anyllm_completion_open, or, given `notify` (a pipe's write end and a
+    token), with anyllm_completion_open_notify: its I/O then runs on the library's engine thread,
+    which writes the token to the pipe whenever take() has something (event loops). free() (or
+    the end of `run`) releases it; the pipe must stay open until then."""
 
-    __slots__ = ("handle", "client", "_data", "_len", "_refs", "__weakref__")
+    __slots__ = ("handle", "client", "owner", "_data", "_len", "_refs", "__weakref__")
 
-    def __init__(self, body: bytes, client=None) -> None:
+    def __init__(self, body: bytes, client=None, notify=None) -> None:
         lib = _lib.lib()
         native = client._native() if client is not None else None
         self.client = client  # keeps the Client alive while its call runs
+        self.owner = None     # told (released()) when the handle is freed: the pipe's keeper
         self._data = ctypes.c_void_p()
         self._len = ctypes.c_size_t()
         self._refs = (ctypes.byref(self._data), ctypes.byref(self._len))
-        self.handle = lib.anyllm_completion_open(native, body)
+        if notify is not None:
+            self.handle = lib.anyllm_completion_open_notify(native, body, notify[0], notify[1])
+        else:
+            self.handle = lib.anyllm_completion_open(native, body)
         if not self.handle:
             from ._errors import internal_error
 
@@ -55,6 +63,19 @@ class PulledCall:
             self.cancel()
             raise
 
+    def take(self):
+        """A notifying call's next chunks without waiting: the bytes of a JSON array, None once
+        the call has ended, or NOTHING (wait for its token)."""
+        st = _lib._lib.anyllm_call_next(self.handle, 0, *self._refs)
+        if st == 0:
+            ptr = self._data.value
+            return ctypes.string_at(ptr, self._len.value) if ptr else None
+        if st == _TIMEOUT:
+            return NOTHING
+        from ._errors import internal_error
+
+        raise internal_error("anyllm_call_next failed with status %d" % st)
+
     def outcome(self):
         """(status, JSON bytes) of the ended call."""
         out = ctypes.c_void_p()
@@ -71,6 +92,9 @@ class PulledCall:
         if handle:
             _live.discard(id(self))
             _lib._lib.anyllm_call_free(handle)
+            owner, self.owner = self.owner, None
+            if owner is not None:
+                owner.released()
 
     def __del__(self) -> None:
         try:

@@ -73,12 +73,12 @@ def wait_no_calls(timeout=2.0):
     """Waits until no call is in flight in this process; returns the seconds it took."""
     import time
 
-    from anyllm import _calls
+    from anyllm import _pull
 
     t0 = time.monotonic()
-    while _calls.pending_count() and time.monotonic() - t0 < timeout:
+    while _pull.live_count() and time.monotonic() - t0 < timeout:
         time.sleep(0.002)
-    assert _calls.pending_count() == 0, "a call is still running"
+    assert _pull.live_count() == 0, "a call is still running"
     return time.monotonic() - t0
 
 

@@ -143,3 +143,77 @@ def test_async_errors(fast):
 
 async def _drain(aw):
     return [c async for c in await aw]
+
+
+def test_closing_a_stream_from_another_task(kw):
+    """A stream closed by another task while its consumer waits for the next chunk: the consumer's
+    iteration ends at once, and the call is cancelled and released."""
+    async def main():
+        stream = await acompletion("stall-30000", "x", stream=True, **kw)
+        await stream.__anext__()  # the first chunk; the next one is 30 s away
+
+        async def closer():
+            await asyncio.sleep(0.1)
+            await stream.aclose()
+
+        t = asyncio.create_task(closer())
+        t0 = time.monotonic()
+        rest = [c async for c in stream]
+        await t
+        return rest, time.monotonic() - t0
+
+    rest, took = run(main())
+    assert rest == [] and took < 2.0
+    wait_no_calls(1.0)
+
+
+def _pipes():
+    import os
+
+    n = 0
+    for f in os.listdir("/proc/self/fd"):
+        try:
+            n += os.readlink("/proc/self/fd/" + f).startswith("pipe:")
+        except OSError:
+            pass
+    return n
+
+
+def test_async_calls_leave_nothing_open(kw):
+    """Every call of a loop sends its tokens to the loop's one pipe: finished, failed, cancelled or
+    left, every call is released, and the pipe is closed with its loop."""
+    import gc
+
+    async def stream_some(n):
+        async with await acompletion("slow-50-20", "x", stream=True, **kw) as s:
+            async for _ in s:
+                n -= 1
+                if n == 0:
+                    break
+
+    async def main():
+        tasks = []
+        for i in range(40):
+            if i % 4 == 0:
+                tasks.append(asyncio.create_task(acompletion("gpt-4o-mini", "x", **kw)))
+            elif i % 4 == 1:
+                tasks.append(asyncio.create_task(stream_some(3)))
+            elif i % 4 == 2:
+                tasks.append(asyncio.create_task(acompletion("status-400", "x", **kw)))
+            else:
+                tasks.append(asyncio.create_task(acompletion("stall-30000", "x", stream=False, **kw)))
+        await asyncio.sleep(0.3)
+        for i in range(3, 40, 4):
+            tasks[i].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        kinds = [type(r).__name__ for r in results]
+        assert kinds.count("ChatCompletion") == 10 and kinds.count("NoneType") == 10
+        assert kinds.count("CancelledError") == 10 and kinds.count("InvalidRequestError") == 10, kinds
+
+    gc.collect()  # the pipes of earlier tests' loops
+    before = _pipes()
+    for _ in range(3):  # a loop each time, as asyncio.run makes
+        run(main())
+    wait_no_calls(1.0)
+    gc.collect()
+    assert _pipes() == before

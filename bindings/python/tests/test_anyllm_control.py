@@ -16,7 +16,7 @@ CHILD = textwrap.dedent("""
     import signal, sys, time
     signal.signal(signal.SIGINT, signal.default_int_handler)  # background jobs may start with SIGINT ignored
     import anyllm
-    from anyllm import _calls
+    from anyllm import _pull
 
     sent = []
     def on_sigint(signum, frame):
@@ -37,11 +37,11 @@ CHILD = textwrap.dedent("""
     except KeyboardInterrupt:
         interrupted = time.monotonic()
         deadline = interrupted + 1.0
-        while _calls.pending_count() and time.monotonic() < deadline:
+        while _pull.live_count() and time.monotonic() < deadline:
             time.sleep(0.001)
         ended = time.monotonic()
         print("latency %.4f call-ended %.4f pending %d" % (interrupted - sent[0], ended - sent[0],
-                                                           _calls.pending_count()), flush=True)
+                                                           _pull.live_count()), flush=True)
         raise
 """)
 
@@ -94,7 +94,7 @@ def test_many_threads_from_a_fresh_process(emu):
     code = textwrap.dedent("""
         import gc, sys, threading
         import anyllm
-        from anyllm import _calls
+        from anyllm import _pull
         gc.set_threshold(10, 2, 2)  # collect often, on the library's threads too
         kw = dict(provider="openai", api_base=sys.argv[1], api_key=sys.argv[2])
         errors, go = [], threading.Event()
@@ -126,9 +126,9 @@ def test_many_threads_from_a_fresh_process(emu):
             t.join()
         import time
         t0 = time.monotonic()
-        while _calls.pending_count() and time.monotonic() - t0 < 2:
+        while _pull.live_count() and time.monotonic() - t0 < 2:
             time.sleep(0.01)
-        print("errors", len(errors), errors[:3], "pending", _calls.pending_count())
+        print("errors", len(errors), errors[:3], "pending", _pull.live_count())
     """)
     out = subprocess.run([sys.executable, "-X", "faulthandler", "-c", code, emu + "/v1", KEY], env=child_env(),
                          capture_output=True, text=True, timeout=60)

@@ -95,6 +95,15 @@ extern "C" {
         user_data: *mut c_void,
     ) -> *mut anyllm_call;
     pub fn anyllm_completion_open(client: *mut anyllm_client, request_json: *const c_char) -> *mut anyllm_call;
+    /// For event loops: the engine thread runs the call and writes `token` (8 bytes) to
+    /// `notify_fd` whenever `anyllm_call_next(call, 0, ...)` has something. Not used by the safe
+    /// API yet (an async API would build on it); declared so that the header check covers it.
+    pub fn anyllm_completion_open_notify(
+        client: *mut anyllm_client,
+        request_json: *const c_char,
+        notify_fd: i32,
+        token: u64,
+    ) -> *mut anyllm_call;
     pub fn anyllm_call_next(
         call: *mut anyllm_call,
         timeout_ms: i32,

@@ -59,6 +59,7 @@ fn rust_type_of(c_type: &str) -> String {
         "size_t *" => "*mut usize",
         "int" => "c_int",
         "int32_t" => "i32",
+        "uint64_t" => "u64",
         "anyllm_client *" => "*mut anyllm_client",
         "anyllm_call *" => "*mut anyllm_call",
         "anyllm_status" | "anyllm_chunk_fn" | "anyllm_done_fn" => return t,
