@@ -20,21 +20,25 @@ from . import _chunks, _decode, _pull
 
 _NOTHING = _pull.NOTHING
 _TOKENS = struct.Struct("=Q")   # the library writes each token as 8 bytes, in the machine's order
-_F_SETPIPE_SZ = 1031            # Linux fcntl
+_F_SETPIPE_SZ, _F_GETPIPE_SZ = 1031, 1032  # Linux fcntl
 _notifiers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # loop -> its _Notifier
 
 
 class _Notifier:
     """An event loop's pipe: calls' tokens come in on it, and wake the call's waiter."""
 
-    __slots__ = ("r", "w", "waiters", "next_token", "live", "__weakref__")
+    __slots__ = ("r", "w", "waiters", "next_token", "live", "room", "__weakref__")
 
     def __init__(self, loop) -> None:
         self.r, self.w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         try:  # one token per call in flight must fit (8 bytes each): 1 MiB holds 131,072
             fcntl.fcntl(self.w, _F_SETPIPE_SZ, 1 << 20)
         except OSError:
-            pass  # 64 KiB: 8,192 calls
+            pass  # the default, 64 KiB: 8,192 calls
+        try:
+            self.room = fcntl.fcntl(self.w, _F_GETPIPE_SZ) // 8
+        except OSError:
+            self.room = 8192
         self.waiters: dict = {}   # token -> future of the task waiting for that call
         self.next_token = 1
         self.live = 0             # calls opened on this pipe and not freed: it stays open for them
@@ -49,6 +53,12 @@ class _Notifier:
 
     def open(self, body: bytes, client):
         """A call that sends its tokens here; (call, token)."""
+        if self.live >= self.room:
+            # A full pipe would drop a token and leave its call waiting forever: refuse instead.
+            from ._errors import internal_error
+
+            raise internal_error("too many calls in flight on one event loop (%d): its notification pipe holds "
+                                 "%d tokens" % (self.live, self.room))
         token = self.next_token
         self.next_token += 1
         call = _pull.PulledCall(body, client, (self.w, token))

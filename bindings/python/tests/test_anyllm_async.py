@@ -217,3 +217,26 @@ def test_async_calls_leave_nothing_open(kw):
     wait_no_calls(1.0)
     gc.collect()
     assert _pipes() == before
+
+
+def test_more_calls_than_the_pipe_holds_are_refused(kw):
+    """A loop's pipe holds one token per call in flight; a call beyond that is refused with an
+    error rather than left to wait for a token the full pipe would drop."""
+    from anyllm import _aio
+
+    async def main():
+        n = _aio._Notifier.of(asyncio.get_running_loop())
+        assert n.room >= 8192
+        n.room = 2  # as if the pipe were tiny
+        first = asyncio.create_task(acompletion("stall-30000", "x", **kw))
+        second = asyncio.create_task(acompletion("stall-30000", "x", **kw))
+        await asyncio.sleep(0.1)
+        with pytest.raises(anyllm.AnyLLMError, match="too many calls in flight"):
+            await acompletion("gpt-4o-mini", "x", **kw)
+        first.cancel()
+        second.cancel()
+        await asyncio.gather(first, second, return_exceptions=True)
+        assert await acompletion("gpt-4o-mini", "x", **kw)  # room again
+
+    run(main())
+    wait_no_calls(1.0)
