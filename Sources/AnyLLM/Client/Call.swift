@@ -87,7 +87,7 @@ final class Call: Deliverable, @unchecked Sendable {
     /// duplicate. Under `monitor`.
     private var notified = false
     /// Started with anyllm_completion_open_notify.
-    let watched: Bool
+    var watched: Bool { notifyFD >= 0 }
     /// A pull of the caller's has returned the end (watched calls; under `pullLock`).
     private var endHandedOut = false
 
@@ -96,7 +96,6 @@ final class Call: Deliverable, @unchecked Sendable {
         self.client = client
         self.notifyFD = notifyFD
         self.token = token
-        self.watched = notifyFD >= 0
         self.blocking = blocking || pulled
         self.pulled = pulled
         self.onChunk = onChunk

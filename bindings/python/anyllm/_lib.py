@@ -38,7 +38,7 @@ def lib():
 
 
 def _load() -> None:
-    global _lib, CHUNK_FN, DONE_FN
+    global _lib
     import ctypes
 
     errors = []
@@ -55,16 +55,13 @@ def _load() -> None:
     if handle is None:
         raise OSError("libanyllm.so could not be loaded (set ANYLLM_LIBRARY to its path): " + "; ".join(errors))
 
-    c_void_p, c_char_p, c_int, c_size_t = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_size_t
-    CHUNK_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
-    DONE_FN = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_size_t, c_void_p)
+    c_void_p, c_char_p, c_int = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
     out = ctypes.POINTER(c_void_p)
     for name, restype, argtypes in (
         ("anyllm_version", c_char_p, []),
         ("anyllm_providers", c_void_p, []),
         ("anyllm_client_new", c_void_p, [c_char_p, out]),
         ("anyllm_client_free", None, [c_void_p]),
-        ("anyllm_completion_start", c_void_p, [c_void_p, c_char_p, CHUNK_FN, DONE_FN, c_void_p]),
         ("anyllm_completion_open", c_void_p, [c_void_p, c_char_p]),
         ("anyllm_completion_open_notify", c_void_p, [c_void_p, c_char_p, c_int, ctypes.c_uint64]),
         ("anyllm_call_next", c_int, [c_void_p, c_int, c_void_p, c_void_p]),  # chunks_json, len: byref
@@ -76,10 +73,6 @@ def _load() -> None:
         fn = getattr(handle, name)
         fn.restype, fn.argtypes = restype, argtypes
     _lib = handle
-
-
-CHUNK_FN = None  # ctypes callback types, set by _load()
-DONE_FN = None
 
 
 def take_string(ptr) -> bytes:
