@@ -134,10 +134,11 @@ import Glibc
 /// hand out (chunks, or the end), the library writes `token` (8 bytes, in the machine's byte
 /// order, in one write) to notify_fd, usually the write end of a pipe whose read end the loop
 /// watches; many calls share one pipe and tell themselves apart by their tokens. On a token, pull
-/// with timeout_ms 0 until ANYLLM_E_TIMEOUT (nothing more for now: the next token will say when)
-/// or the end. A token comes once per wait: none is written while one is unanswered (no pull
-/// since), so the pipe needs room for one token per call in flight (8 bytes each); a token may
-/// still find nothing to pull (chunks pulled before it was read), which only costs a pull.
+/// with timeout_ms 0: once is enough (a pull that leaves something behind is followed by another
+/// token), or until ANYLLM_E_TIMEOUT (nothing more for now: the next token will say when) or the
+/// end. None is written while one is unanswered (no pull since), so the pipe needs room for one
+/// token per call in flight (8 bytes each); a token may still find nothing to pull (chunks pulled
+/// before it was read), which only costs a pull.
 /// No callbacks: no thread of the library runs the caller's code.
 /// notify_fd stays the caller's: keep it open until anyllm_call_free of every call using it
 /// (the library writes to it until the call has ended), and make it non-blocking (a full pipe
