@@ -308,10 +308,12 @@ static int open_watched(watched *w, anyllm_client *client, json_t *req, uint64_t
     return CHECK(w->h != NULL, "completion_open_notify returned NULL");
 }
 
+static int g_one_pull_per_token = 0; /* drain_watched pulls once, relying on the token that follows a partial pull */
+
 /* One token: pulls with timeout 0 until nothing is left for now, or the end. */
 static void drain_watched(watched *w) {
     int got = 0;
-    for (;;) {
+    for (int pulls = 0; !g_one_pull_per_token || pulls < 1; pulls++) {
         const char *data = NULL;
         size_t len = 0;
         anyllm_status st = anyllm_call_next(w->h, 0, &data, &len);
@@ -382,6 +384,19 @@ static void test_event_loop(void) {
         /* Tokens written while a drain was under way find nothing: allowed, they cost one pull each. */
         fprintf(stderr, "     %d tokens, %d of them with nothing left to pull, %d arrays\n", w.wakes, w.spurious,
                 w.p.batches);
+        json_decref(w.p.outcome);
+    }
+
+    TEST("open_notify: one pull per token is enough (a pull that leaves chunks behind is followed by a token)");
+    if (open_watched(&w, NULL, stream_req("openai:long-3000"), 1)) {
+        g_one_pull_per_token = 1;
+        run_loop(&w, 1);
+        g_one_pull_per_token = 0;
+        CHECK(w.p.status == ANYLLM_OK && w.p.bad == 0 && w.p.chunks >= 3000, "status %d, %d chunks", w.p.status,
+              w.p.chunks);
+        CHECK(w.p.batches >= 3, "%d arrays: the stream did not need several pulls", w.p.batches);
+        const char *agg = jstr(w.p.outcome, "choices[0].message.content");
+        CHECK(agg && str_eq(agg, w.p.content), "pulled content and aggregate differ");
         json_decref(w.p.outcome);
     }
 
