@@ -53,6 +53,34 @@ enum ByteScan {
         return i
     }
 
+    /// `escapeStop` for validation: also tells whether a byte at or above 0x80 may have been passed
+    /// (`high`; set for a whole word, so possibly for bytes after the stop too: it only asks for a
+    /// UTF-8 check). Text with accents or CJK stops here only at quotes, backslashes and controls.
+    @inline(__always)
+    static func escapeStop(_ base: UnsafePointer<UInt8>, from: Int, to: Int, high: inout Bool) -> Int {
+        var i = from
+        let raw = UnsafeRawPointer(base)
+        var seen: UInt64 = 0
+        while i + 8 <= to {
+            let v = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            seen |= v
+            let m = ((v &- ones &* 0x20) & ~v & highs) | marks(v, 0x22) | marks(v, 0x5C)
+            if m != 0 {
+                if seen & highs != 0 { high = true }
+                return i + m.trailingZeroBitCount >> 3
+            }
+            i += 8
+        }
+        if seen & highs != 0 { high = true }
+        while i < to {
+            let c = base[i]
+            if c == 0x22 || c == 0x5C || c < 0x20 { return i }
+            if c >= 0x80 { high = true }
+            i += 1
+        }
+        return i
+    }
+
     /// The index of the first byte in `base[from..<to]` that is not plain string text — a `"`, a
     /// `\`, a control byte or a non-ASCII byte — or `to`.
     @inline(__always)

@@ -10,8 +10,18 @@ final class CompletionRequest: Sendable {
     let provider: ProviderInfo
     let model: String
     let legacyModelFormat: Bool
-    /// OpenAI-shaped messages (a plain string was turned into one user message).
-    let messages: [JSON]
+    /// OpenAI-shaped messages (a plain string was turned into one user message). Read from
+    /// `messagesJSON` on first use when the request took the text path (see RequestScan).
+    var messages: [JSON] {
+        if let m = parsedMessages { return m }
+        // RequestScan validated this text as simple messages, which validateMessages leaves as they
+        // are: parsing it again cannot fail (the empty fallback is unreachable).
+        return (try? JSONReader.parse(messagesJSON ?? []))?.array ?? []
+    }
+    private let parsedMessages: [JSON]?
+    /// The caller's messages as JSON text, already valid and OpenAI-shaped (the text path): the
+    /// OpenAI encoder sends it as it came instead of decoding and re-encoding every string.
+    let messagesJSON: [UInt8]?
     let stream: Bool
     /// The standard generation parameters that were given (not null), validated, in request order.
     let params: JSONObject
@@ -23,13 +33,14 @@ final class CompletionRequest: Sendable {
     /// nil when "auto" or absent: send nothing, let the provider choose.
     let reasoningEffort: String?
 
-    init(provider: ProviderInfo, model: String, legacyModelFormat: Bool, messages: [JSON], stream: Bool,
-         params: JSONObject, extras: JSONObject, apiKey: String?, apiBase: String?, clientArgs: JSON?,
+    init(provider: ProviderInfo, model: String, legacyModelFormat: Bool, messages: [JSON]?, messagesJSON: [UInt8]?,
+         stream: Bool, params: JSONObject, extras: JSONObject, apiKey: String?, apiBase: String?, clientArgs: JSON?,
          reasoningEffort: String?) {
         self.provider = provider
         self.model = model
         self.legacyModelFormat = legacyModelFormat
-        self.messages = messages
+        self.parsedMessages = messages
+        self.messagesJSON = messagesJSON
         self.stream = stream
         self.params = params
         self.extras = extras
@@ -64,6 +75,12 @@ final class CompletionRequest: Sendable {
     static let efforts: Set<String> = ["none", "minimal", "low", "medium", "high", "xhigh", "auto"]
 
     static func parse(_ text: UnsafeRawBufferPointer) throws(AnyLLMError) -> CompletionRequest {
+        // The text path: every member but the messages read as JSON values, the messages checked
+        // in place and kept as text. Anything it does not take (invalid JSON, messages it cannot
+        // vouch for) is read whole below, so errors are the full reader's, word for word.
+        if let scanned = RequestScan.scan(text) {
+            return try parse(scanned.members, scanned: scanned)
+        }
         let root: JSON
         do { root = try JSONReader.parse(text) } catch {
             throw AnyLLMError(ANYLLM_E_INVALID_REQUEST, "invalid request: the request is not valid JSON: \(error)",
@@ -77,6 +94,12 @@ final class CompletionRequest: Sendable {
             throw AnyLLMError(ANYLLM_E_INVALID_REQUEST,
                               "invalid request: the request must be a JSON object, got \(root.typeName)", param: "")
         }
+        return try parse(o, scanned: nil)
+    }
+
+    /// Validates a request's members: with `scanned`, `o` holds no "messages" and they come from
+    /// the scan; without, from `o`.
+    private static func parse(_ o: JSONObject, scanned: RequestScan.Scanned?) throws(AnyLLMError) -> CompletionRequest {
         func present(_ k: String) -> JSON? {
             guard let v = o[k], !v.isNull else { return nil }
             return v
@@ -95,8 +118,20 @@ final class CompletionRequest: Sendable {
         let ref = try ModelRef.parse(model: model, provider: providerName)
         guard let info = Registry.find(ref.provider) else { throw ModelRef.unknownProvider(ref.provider) }
 
-        guard let rawMessages = present("messages") else { throw .invalid("messages", "required field is missing") }
-        let messages = try validateMessages(rawMessages)
+        var messages: [JSON]?, messagesJSON: [UInt8]?
+        if let simple = scanned?.simple, info.wire == .openAIChat, info.quirks.roles.isEmpty {
+            messagesJSON = simple  // sent as they came
+        } else {
+            let value: JSON?
+            if let simple = scanned?.simple {
+                // Text the scan built from validated JSON: reading it cannot fail.
+                value = try? JSONReader.parse(simple)
+            } else {
+                value = scanned != nil ? scanned!.value : o["messages"]
+            }
+            guard let v = value, !v.isNull else { throw .invalid("messages", "required field is missing") }
+            messages = try validateMessages(v)
+        }
 
         var stream = false
         if let s = present("stream") {
@@ -136,7 +171,7 @@ final class CompletionRequest: Sendable {
         if let tc = params["tool_choice"] { try validateToolChoice(tc, tools: params["tools"]) }
 
         return CompletionRequest(provider: info, model: ref.model, legacyModelFormat: ref.legacySlash,
-                                 messages: messages, stream: stream, params: params, extras: extras,
+                                 messages: messages, messagesJSON: messagesJSON, stream: stream, params: params, extras: extras,
                                  apiKey: apiKey, apiBase: apiBase, clientArgs: clientArgs, reasoningEffort: effort)
     }
 

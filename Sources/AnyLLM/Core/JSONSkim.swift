@@ -75,39 +75,71 @@ extension JSONScanner {
         }
     }
 
-    /// Validates a string (at its quote) without building it. Returns true when it holds an escape
-    /// (its bytes between the quotes are then not its text).
+    /// Validates a string (at its quote) without building it: what `string()` accepts, escapes
+    /// included, checked in place. Returns true when it holds an escape (its bytes between the
+    /// quotes are then not its text).
     @discardableResult
     mutating func skipString() throws(JSONParseError) -> Bool {
         let start = pos + 1
+        guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) else { throw fail("unterminated string") }
+        let end = buf.count
         var p = start
-        var ascii = true
-        if let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) {
-            let end = buf.count
-            while p < end {
-                p = ByteScan.stringStop(base, from: p, to: end)  // plain ASCII, 8 bytes a step
-                if p >= end { break }
-                let c = base[p]
-                if c == UInt8(ascii: "\"") {
-                    if !ascii && !isValidUTF8(UnsafeRawBufferPointer(rebasing: buf[start..<p])) {
-                        pos = start
-                        throw fail("invalid UTF-8 in string")
-                    }
-                    pos = p + 1
-                    return false
-                }
-                if c == UInt8(ascii: "\\") { break }
-                if c < 0x20 {
-                    pos = p
-                    throw fail("unescaped control character in string")
-                }
-                if c >= 0x80 { ascii = false }
-                p += 1
+        var high = false, escaped = false
+        while true {
+            p = ByteScan.escapeStop(base, from: p, to: end, high: &high)  // 8 bytes a step
+            guard p < end else {
+                pos = end
+                throw fail("unterminated string")
             }
+            let c = base[p]
+            if c == UInt8(ascii: "\"") {
+                // Escapes are ASCII and decode to whole characters, so the raw bytes are valid
+                // UTF-8 exactly when the decoded text is.
+                if high && !isValidUTF8(UnsafeRawBufferPointer(rebasing: buf[start..<p])) {
+                    pos = start
+                    throw fail("invalid UTF-8 in string")
+                }
+                pos = p + 1
+                return escaped
+            }
+            if c == UInt8(ascii: "\\") {
+                escaped = true
+                pos = p + 1
+                try skipEscape()
+                p = pos
+                continue
+            }
+            pos = p  // a control byte
+            throw fail("unescaped control character in string")
         }
-        // Escapes (rare outside content): the full reader checks them.
-        _ = try string()
-        return true
+    }
+
+    /// After a backslash: one escape as `string()` reads it (a \u escape of a high surrogate must
+    /// be followed by one of a low surrogate), moved past.
+    private mutating func skipEscape() throws(JSONParseError) {
+        guard pos < buf.count else { throw fail("unterminated escape") }
+        let e = buf[pos]
+        pos += 1
+        switch e {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+             UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            return
+        case UInt8(ascii: "u"):
+            let scalar = try hex4()
+            if scalar >= 0xD800 && scalar < 0xDC00 {
+                guard pos + 1 < buf.count, buf[pos] == UInt8(ascii: "\\"), buf[pos + 1] == UInt8(ascii: "u") else {
+                    throw fail("unpaired surrogate in \\u escape")
+                }
+                pos += 2
+                let low = try hex4()
+                guard low >= 0xDC00 && low < 0xE000 else { throw fail("invalid low surrogate in \\u escape") }
+            } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                throw fail("unpaired surrogate in \\u escape")
+            }
+        default:
+            pos -= 1
+            throw fail("invalid escape '\\\(printable(e))'")
+        }
     }
 
     /// A string value (at its quote), or nil when the value is `null`; anything else fails.
@@ -143,29 +175,32 @@ extension JSONScanner {
 /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF), as Swift's
 /// validating String initializer does, without building a String.
 func isValidUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
-    var i = 0
+    guard let base = b.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return true }
     let n = b.count
+    var i = 0
+    @inline(__always) func cont(_ k: Int) -> Bool { i + k < n && base[i + k] & 0xC0 == 0x80 }
     while i < n {
-        let c = b[i]
+        // Runs of ASCII, 8 bytes a step (text with some accents is mostly ASCII).
+        while i + 8 <= n, UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+        guard i < n else { break }
+        let c = base[i]
         if c < 0x80 { i += 1; continue }
-        func cont(_ k: Int) -> Bool { i + k < n && b[i + k] & 0xC0 == 0x80 }
-        switch c {
-        case 0xC2...0xDF:
+        if c >= 0xC2 && c <= 0xDF {
             guard cont(1) else { return false }
             i += 2
-        case 0xE0...0xEF:
+        } else if c >= 0xE0 && c <= 0xEF {
             guard cont(1), cont(2) else { return false }
-            let c1 = b[i + 1]
+            let c1 = base[i + 1]
             if c == 0xE0 && c1 < 0xA0 { return false }  // overlong
             if c == 0xED && c1 > 0x9F { return false }  // surrogate
             i += 3
-        case 0xF0...0xF4:
+        } else if c >= 0xF0 && c <= 0xF4 {
             guard cont(1), cont(2), cont(3) else { return false }
-            let c1 = b[i + 1]
+            let c1 = base[i + 1]
             if c == 0xF0 && c1 < 0x90 { return false }  // overlong
             if c == 0xF4 && c1 > 0x8F { return false }  // above U+10FFFF
             i += 4
-        default:
+        } else {
             return false
         }
     }

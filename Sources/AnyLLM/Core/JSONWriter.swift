@@ -19,16 +19,21 @@ struct JSONWriter {
                 write(x)
             }
             bytes.append(UInt8(ascii: "]"))
-        case .object(let o):
-            bytes.append(UInt8(ascii: "{"))
-            for (i, m) in o.members.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                writeString(m.key)
-                bytes.append(UInt8(ascii: ":"))
-                write(m.value)
-            }
-            bytes.append(UInt8(ascii: "}"))
+        case .object(let o): writeObject(o, verbatim: nil)
         }
+    }
+
+    /// An object; the member named `verbatim.key`, if any, is written as `verbatim.text`, JSON
+    /// text the caller has already validated (a request's messages passed through as they came).
+    mutating func writeObject(_ o: JSONObject, verbatim: (key: String, text: [UInt8])?) {
+        bytes.append(UInt8(ascii: "{"))
+        for (i, m) in o.members.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            writeString(m.key)
+            bytes.append(UInt8(ascii: ":"))
+            if let v = verbatim, m.key == v.key { bytes.append(contentsOf: v.text) } else { write(m.value) }
+        }
+        bytes.append(UInt8(ascii: "}"))
     }
 
     @inline(__always) mutating func raw(_ s: StaticString) {

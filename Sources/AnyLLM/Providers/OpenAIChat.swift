@@ -37,7 +37,9 @@ struct OpenAIChat: WireProtocol {
 
         var body = JSONObject()
         body["model"] = .string(req.model)
-        body["messages"] = .array(req.messages.map { q.message(Self.outgoingMessage($0)) })
+        // Messages that came as checked text go out as that text (their place kept by a null here).
+        let messagesText = q.roles.isEmpty ? req.messagesJSON : nil
+        body["messages"] = messagesText != nil ? .null : .array(req.messages.map { q.message(Self.outgoingMessage($0)) })
         if req.stream { body["stream"] = .bool(true) }
         for (k, v) in req.params.members {
             switch k {
@@ -63,7 +65,9 @@ struct OpenAIChat: WireProtocol {
             body[k] = v
         }
         if !q.isEmpty { headers += q.headers(for: body) }
-        return HTTPRequest(url: url, headers: headers, body: JSON.object(body).serialized)
+        var w = JSONWriter(capacity: (messagesText?.count ?? 0) + 256)
+        w.writeObject(body, verbatim: messagesText.map { ("messages", $0) })
+        return HTTPRequest(url: url, headers: headers, body: w.bytes)
     }
 
     func decodeResponse(_ body: [UInt8], request: CompletionRequest) throws(AnyLLMError) -> JSON {

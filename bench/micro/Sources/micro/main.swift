@@ -35,6 +35,19 @@ func chatRequest(_ model: String, stream: Bool) -> String {
     """
 }
 
+/// A long conversation as a gateway forwards it: 40 turns of about 1.2 KB of text each (≈50 KB),
+/// with the escapes and non-ASCII text real messages carry.
+func longRequest(_ model: String, stream: Bool) -> String {
+    let para = #"Paragraph with \"quotes\", a tab\t, a newline\n and café, naïve, 東京 text. "#
+    var turns: [String] = []
+    for i in 0..<40 {
+        let role = i % 2 == 0 ? "user" : "assistant"
+        turns.append("{\"role\":\"\(role)\",\"content\":\"\(String(repeating: para, count: 15))\"}")
+    }
+    return "{\"model\":\"\(model)\",\"stream\":\(stream),\"api_key\":\"sk-bench\",\"temperature\":0.2,"
+        + "\"messages\":[\(turns.joined(separator: ","))]}"
+}
+
 struct Proto {
     let name: String
     let model: String
@@ -176,7 +189,8 @@ func parsed(_ text: String) -> CompletionRequest {
 
 // Request: JSON text → validated CompletionRequest (what every call does first, any protocol).
 for (label, text) in [("small", smallRequest("openai:gpt-4.1-mini", stream: false)),
-                      ("chat", chatRequest("openai:gpt-4.1-mini", stream: false))] {
+                      ("chat", chatRequest("openai:gpt-4.1-mini", stream: false)),
+                      ("long", longRequest("openai:gpt-4.1-mini", stream: false))] {
     let b = bytes(text)
     bench("request.parse/\(label)", unit: "request", units: 1) {
         b.withUnsafeBytes { p in blackHole(try? CompletionRequest.parse(p)) }
@@ -186,7 +200,8 @@ for (label, text) in [("small", smallRequest("openai:gpt-4.1-mini", stream: fals
 // Request encode per protocol: endpoint resolution + the provider's HTTP request (URL, headers, body).
 for p in protos {
     let impl = Protocols.implementation(parsed(smallRequest(p.model, stream: false)).provider.wire)
-    for (label, text) in [("small", smallRequest(p.model, stream: false)), ("chat", chatRequest(p.model, stream: true))] {
+    for (label, text) in [("small", smallRequest(p.model, stream: false)), ("chat", chatRequest(p.model, stream: true)),
+                          ("long", longRequest(p.model, stream: false))] {
         let r = parsed(text)
         bench("request.encode/\(p.name)/\(label)", unit: "request", units: 1) {
             do {
