@@ -199,6 +199,16 @@ struct JSONScanner {
         out.reserveCapacity(pos - start + 16)
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[start..<pos]))
         while pos < buf.count {
+            // The text up to the next quote, backslash or control byte, appended in one piece
+            // (byte by byte, text after a first escape cost more than the rest of the parse).
+            if let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+                let stop = ByteScan.escapeStop(base, from: pos, to: buf.count)
+                if stop > pos {
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[pos..<stop]))
+                    pos = stop
+                    guard pos < buf.count else { break }
+                }
+            }
             let c = buf[pos]
             if c == UInt8(ascii: "\"") {
                 pos += 1

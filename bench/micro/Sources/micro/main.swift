@@ -190,7 +190,9 @@ func parsed(_ text: String) -> CompletionRequest {
 // Request: JSON text → validated CompletionRequest (what every call does first, any protocol).
 for (label, text) in [("small", smallRequest("openai:gpt-4.1-mini", stream: false)),
                       ("chat", chatRequest("openai:gpt-4.1-mini", stream: false)),
-                      ("long", longRequest("openai:gpt-4.1-mini", stream: false))] {
+                      ("long", longRequest("openai:gpt-4.1-mini", stream: false)),
+                      // Another wire: the messages are read as values (RequestScan keeps text for OpenAI's only).
+                      ("long/anthropic", longRequest("anthropic:claude-haiku-4-5", stream: false))] {
     let b = bytes(text)
     bench("request.parse/\(label)", unit: "request", units: 1) {
         b.withUnsafeBytes { p in blackHole(try? CompletionRequest.parse(p)) }
