@@ -41,6 +41,26 @@ import Testing
         #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":"x"},{"role":"assistant","tool_calls":[{"id":"c1","function":{"name":"f","arguments":{"a":1}}}]},{"role":"tool","tool_call_id":"c1","content":"ok"}]}"#,
         #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"text","text":"see"},{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}"#,
         #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":"x","cache_control":{"type":"ephemeral"}}]}"#,
+        // Content parts: the text path takes text and image_url parts.
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"text","text":"what is this?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo=","detail":"low"}}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"image_url","image_url":"https://x/y.png"}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":""}}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"image_url","image_url":""}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"detail":"low"}}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x","detail":null}}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x","detail":5}}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x","x":1}}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"text","text":5}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"text"}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"text":"no type"}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"text","type":"image_url","text":"t"}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AAA=","format":"wav"}}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"text","text":"t","cache_control":{"type":"ephemeral"}}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":["bare string part"]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"te\u0078t","text":"t"}]}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"assistant","content":[{"type":"text","text":"earlier answer"}]},{"role":"user","content":"and?"}]}"#,
+        #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":[{"type":"text","text":"x"}}]}"#,
         #"{"model":"MODEL","api_key":"k","messages":[{"role":"assistant","content":"x","reasoning":{"text":"r"}}]}"#,
         #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","role":"system","content":"x"}]}"#,
         #"{"model":"MODEL","api_key":"k","messages":[{"role":"user","content":"x","content":"y"}]}"#,
@@ -120,7 +140,7 @@ import Testing
                 Issue.record("paths disagree on \(label): \(a) vs \(b)")
             }
         }
-        #expect(textPath >= 10)  // the simple OpenAI-wire requests did take the text path
+        #expect(textPath >= 14)  // the simple OpenAI-wire requests did take the text path
     }
 
     @Test func simpleMessagesGoOutAsTheCallerWroteThem() throws {

@@ -5,8 +5,8 @@
 // leaves unchanged, and kept as the caller's text; every other member is read as usual.
 //
 // Only messages that the full validation accepts and leaves as they are ("simple" below) are kept
-// as text; other messages (tool calls, content parts, unknown keys...) are read as values after
-// all, from the validated text. Invalid JSON anywhere, or a repeated or missing "messages", makes
+// as text; other messages (tool calls, content parts other than text and image_url, unknown
+// keys...) are read as values after all, from the validated text. Invalid JSON anywhere, or a repeated or missing "messages", makes
 // `scan` return nil: the caller then reads the request whole, so that what is refused and every
 // error message stay those of CompletionRequest.parse(_: JSON).
 
@@ -105,24 +105,25 @@ enum RequestScan {
     private static let notSimple = JSONParseError(message: "not a simple message", offset: -1)
 
     /// One message that CompletionRequest.validateMessage accepts and returns unchanged: a role,
-    /// string content, and at most a string name and a tool_call_id (required for role tool).
-    /// Keys are compared as raw bytes, so a key written with an escape is not simple either.
+    /// content (a string, or a list of text and image_url parts), and at most a string name and a
+    /// tool_call_id (required for role tool). Keys are compared as raw bytes, so a key written with
+    /// an escape is not simple either; a repeated key is not simple (JSONObject reads the first).
     private static func message(_ s: inout JSONScanner) throws(JSONParseError) -> Bool {
         guard !s.atEnd, s.peek() == UInt8(ascii: "{") else { return false }
         var role: UnsafeRawBufferPointer?
         var sawContent = false, sawName = false, sawCallID = false
         do {
             try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                guard !s.atEnd, s.peek() == UInt8(ascii: "\"") else { throw notSimple }  // every value a string
-                let start = s.pos + 1
-                let escaped = try s.skipString()
-                let value = UnsafeRawBufferPointer(rebasing: s.buf[start..<(s.pos - 1)])
+                if bytesEqual(key, "content") {
+                    guard !sawContent, !s.atEnd else { throw notSimple }
+                    sawContent = true
+                    if s.peek() == UInt8(ascii: "[") { try parts(&s) } else { _ = try string(&s) }
+                    return
+                }
+                let (value, escaped) = try string(&s)
                 if bytesEqual(key, "role") {
                     guard role == nil, !escaped else { throw notSimple }
                     role = value
-                } else if bytesEqual(key, "content") {
-                    guard !sawContent else { throw notSimple }
-                    sawContent = true
                 } else if bytesEqual(key, "name") {
                     guard !sawName else { throw notSimple }
                     sawName = true
@@ -140,5 +141,80 @@ enum RequestScan {
         if bytesEqual(r, "tool") { return sawCallID }
         return bytesEqual(r, "user") || bytesEqual(r, "system") || bytesEqual(r, "assistant")
             || bytesEqual(r, "developer") || bytesEqual(r, "function")
+    }
+
+    /// A string value: its raw bytes between the quotes, and whether they hold an escape.
+    private static func string(_ s: inout JSONScanner) throws(JSONParseError) -> (UnsafeRawBufferPointer, Bool) {
+        guard !s.atEnd, s.peek() == UInt8(ascii: "\"") else { throw notSimple }
+        let start = s.pos + 1
+        let escaped = try s.skipString()
+        return (UnsafeRawBufferPointer(rebasing: s.buf[start..<(s.pos - 1)]), escaped)
+    }
+
+    /// Content parts that validateContent accepts as they are: `{"type":"text","text":…}` and
+    /// `{"type":"image_url","image_url":…}` with a non-empty URL (a string, or an object with `url`
+    /// and an optional string `detail`). Images are most of a vision request's bytes (base64 data
+    /// URLs of hundreds of kilobytes), hence the path.
+    private static func parts(_ s: inout JSONScanner) throws(JSONParseError) {
+        s.pos += 1  // at the "["
+        s.skipSpace()
+        if !s.atEnd, s.peek() == UInt8(ascii: "]") { s.pos += 1; return }
+        while true {
+            s.skipSpace()
+            try part(&s)
+            s.skipSpace()
+            guard !s.atEnd else { throw notSimple }
+            let c = s.peek()
+            s.pos += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "]") { return }
+            throw notSimple
+        }
+    }
+
+    private static func part(_ s: inout JSONScanner) throws(JSONParseError) {
+        guard !s.atEnd, s.peek() == UInt8(ascii: "{") else { throw notSimple }
+        var type: UnsafeRawBufferPointer?
+        var sawText = false, sawImage = false
+        try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            if bytesEqual(key, "type") {
+                let (t, escaped) = try string(&s)
+                guard type == nil, !escaped else { throw notSimple }
+                type = t
+            } else if bytesEqual(key, "text") {
+                guard !sawText else { throw notSimple }
+                sawText = true
+                _ = try string(&s)
+            } else if bytesEqual(key, "image_url") {
+                guard !sawImage, !s.atEnd else { throw notSimple }
+                sawImage = true
+                if s.peek() == UInt8(ascii: "{") { try imageURL(&s) } else {
+                    guard try string(&s).0.count > 0 else { throw notSimple }
+                }
+            } else {
+                throw notSimple
+            }
+        }
+        guard let t = type else { throw notSimple }
+        if bytesEqual(t, "text") { guard sawText, !sawImage else { throw notSimple }; return }
+        if bytesEqual(t, "image_url") { guard sawImage, !sawText else { throw notSimple }; return }
+        throw notSimple
+    }
+
+    private static func imageURL(_ s: inout JSONScanner) throws(JSONParseError) {
+        var sawURL = false, sawDetail = false
+        try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            if bytesEqual(key, "url") {
+                guard !sawURL, try string(&s).0.count > 0 else { throw notSimple }
+                sawURL = true
+            } else if bytesEqual(key, "detail") {
+                guard !sawDetail else { throw notSimple }
+                sawDetail = true
+                _ = try string(&s)
+            } else {
+                throw notSimple
+            }
+        }
+        guard sawURL else { throw notSimple }
     }
 }

@@ -48,6 +48,14 @@ func longRequest(_ model: String, stream: Bool) -> String {
         + "\"messages\":[\(turns.joined(separator: ","))]}"
 }
 
+/// A vision request: a question and a 1 MB image as a base64 data URL.
+func imageRequest(_ model: String, stream: Bool) -> String {
+    let b64 = String(repeating: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", count: 11_000)
+    return "{\"model\":\"\(model)\",\"stream\":\(stream),\"api_key\":\"sk-bench\",\"messages\":[{\"role\":\"user\",\"content\":["
+        + "{\"type\":\"text\",\"text\":\"What is in this picture?\"},"
+        + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,\(b64)\",\"detail\":\"high\"}}]}]}"
+}
+
 struct Proto {
     let name: String
     let model: String
@@ -192,7 +200,8 @@ for (label, text) in [("small", smallRequest("openai:gpt-4.1-mini", stream: fals
                       ("chat", chatRequest("openai:gpt-4.1-mini", stream: false)),
                       ("long", longRequest("openai:gpt-4.1-mini", stream: false)),
                       // Another wire: the messages are read as values (RequestScan keeps text for OpenAI's only).
-                      ("long/anthropic", longRequest("anthropic:claude-haiku-4-5", stream: false))] {
+                      ("long/anthropic", longRequest("anthropic:claude-haiku-4-5", stream: false)),
+                      ("image", imageRequest("openai:gpt-4.1-mini", stream: false))] {
     let b = bytes(text)
     bench("request.parse/\(label)", unit: "request", units: 1) {
         b.withUnsafeBytes { p in blackHole(try? CompletionRequest.parse(p)) }
@@ -203,7 +212,7 @@ for (label, text) in [("small", smallRequest("openai:gpt-4.1-mini", stream: fals
 for p in protos {
     let impl = Protocols.implementation(parsed(smallRequest(p.model, stream: false)).provider.wire)
     for (label, text) in [("small", smallRequest(p.model, stream: false)), ("chat", chatRequest(p.model, stream: true)),
-                          ("long", longRequest(p.model, stream: false))] {
+                          ("long", longRequest(p.model, stream: false)), ("image", imageRequest(p.model, stream: false))] {
         let r = parsed(text)
         bench("request.encode/\(p.name)/\(label)", unit: "request", units: 1) {
             do {
