@@ -230,27 +230,29 @@ struct JSONScanner {
             case UInt8(ascii: "n"): out.append(0x0A)
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if scalar >= 0xD800 && scalar < 0xDC00 {
-                    // A high surrogate must be followed by an escaped low surrogate.
-                    guard pos + 1 < buf.count, buf[pos] == UInt8(ascii: "\\"), buf[pos + 1] == UInt8(ascii: "u") else {
-                        throw fail("unpaired surrogate in \\u escape")
-                    }
-                    pos += 2
-                    let low = try hex4()
-                    guard low >= 0xDC00 && low < 0xE000 else { throw fail("invalid low surrogate in \\u escape") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                    throw fail("unpaired surrogate in \\u escape")
-                }
-                appendUTF8(&out, scalar)
+            case UInt8(ascii: "u"): appendUTF8(&out, try unicodeEscape())
             default:
                 pos -= 1
                 throw fail("invalid escape '\\\(printable(e))'")
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// After `\u`: the escaped code point; a high surrogate must be followed by an escaped low one.
+    mutating func unicodeEscape() throws(JSONParseError) -> UInt32 {
+        let scalar = try hex4()
+        if scalar >= 0xD800 && scalar < 0xDC00 {
+            guard pos + 1 < buf.count, buf[pos] == UInt8(ascii: "\\"), buf[pos + 1] == UInt8(ascii: "u") else {
+                throw fail("unpaired surrogate in \\u escape")
+            }
+            pos += 2
+            let low = try hex4()
+            guard low >= 0xDC00 && low < 0xE000 else { throw fail("invalid low surrogate in \\u escape") }
+            return 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        }
+        if scalar >= 0xDC00 && scalar < 0xE000 { throw fail("unpaired surrogate in \\u escape") }
+        return scalar
     }
 
     mutating func hex4() throws(JSONParseError) -> UInt32 {

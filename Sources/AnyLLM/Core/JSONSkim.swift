@@ -114,8 +114,7 @@ extension JSONScanner {
         }
     }
 
-    /// After a backslash: one escape as `string()` reads it (a \u escape of a high surrogate must
-    /// be followed by one of a low surrogate), moved past.
+    /// After a backslash: one escape as `string()` reads it, moved past.
     private mutating func skipEscape() throws(JSONParseError) {
         guard pos < buf.count else { throw fail("unterminated escape") }
         let e = buf[pos]
@@ -125,17 +124,7 @@ extension JSONScanner {
              UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
             return
         case UInt8(ascii: "u"):
-            let scalar = try hex4()
-            if scalar >= 0xD800 && scalar < 0xDC00 {
-                guard pos + 1 < buf.count, buf[pos] == UInt8(ascii: "\\"), buf[pos + 1] == UInt8(ascii: "u") else {
-                    throw fail("unpaired surrogate in \\u escape")
-                }
-                pos += 2
-                let low = try hex4()
-                guard low >= 0xDC00 && low < 0xE000 else { throw fail("invalid low surrogate in \\u escape") }
-            } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                throw fail("unpaired surrogate in \\u escape")
-            }
+            _ = try unicodeEscape()
         default:
             pos -= 1
             throw fail("invalid escape '\\\(printable(e))'")
