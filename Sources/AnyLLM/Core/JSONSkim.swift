@@ -17,18 +17,10 @@ extension JSONScanner {
             pos += 1
             skipSpace()
             if !atEnd && peek() == UInt8(ascii: "]") { pos += 1; return }
-            while true {
+            repeat {
                 skipSpace()
                 try skipValue(depth: depth + 1)
-                skipSpace()
-                guard !atEnd else { throw fail("unexpected end of JSON in array") }
-                let c = peek()
-                pos += 1
-                if c == UInt8(ascii: ",") { continue }
-                if c == UInt8(ascii: "]") { return }
-                pos -= 1
-                throw fail("expected ',' or ']' in array")
-            }
+            } while try nextItem(close: UInt8(ascii: "]"))
         case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
@@ -64,15 +56,21 @@ extension JSONScanner {
             pos += 1
             skipSpace()
             try body(&self, key)
-            skipSpace()
-            guard !atEnd else { throw fail("unexpected end of JSON in object") }
-            let c = peek()
-            pos += 1
-            if c == UInt8(ascii: ",") { continue }
-            if c == UInt8(ascii: "}") { return }
-            pos -= 1
-            throw fail("expected ',' or '}' in object")
+            if try !nextItem(close: UInt8(ascii: "}")) { return }
         }
+    }
+
+    /// After an array's item or an object's member: true at a `,` (moved past it), false at the
+    /// container's `close` (moved past it); anything else fails, worded as JSONReader words it.
+    @inline(__always)
+    mutating func nextItem(close: UInt8) throws(JSONParseError) -> Bool {
+        skipSpace()
+        let inObject = close == UInt8(ascii: "}")
+        guard !atEnd else { throw fail(inObject ? "unexpected end of JSON in object" : "unexpected end of JSON in array") }
+        let c = peek()
+        if c == UInt8(ascii: ",") { pos += 1; return true }
+        if c == close { pos += 1; return false }
+        throw fail(inObject ? "expected ',' or '}' in object" : "expected ',' or ']' in array")
     }
 
     /// Validates a string (at its quote) without building it: what `string()` accepts, escapes

@@ -53,13 +53,7 @@ enum RequestScan {
                 } else {
                     members.append((key, try s.value(depth: 1)))
                 }
-                s.skipSpace()
-                guard !s.atEnd else { return nil }
-                let c = s.peek()
-                s.pos += 1
-                if c == UInt8(ascii: ",") { continue }
-                if c == UInt8(ascii: "}") { break }
-                return nil
+                if try !s.nextItem(close: UInt8(ascii: "}")) { break }
             }
             s.skipSpace()
         } catch {
@@ -88,17 +82,10 @@ enum RequestScan {
         s.pos += 1
         s.skipSpace()
         guard !s.atEnd, s.peek() != UInt8(ascii: "]") else { return nil }  // none: an error
-        while true {
+        repeat {
             s.skipSpace()
             guard try message(&s) else { return nil }
-            s.skipSpace()
-            guard !s.atEnd else { return nil }
-            let c = s.peek()
-            s.pos += 1
-            if c == UInt8(ascii: ",") { continue }
-            if c == UInt8(ascii: "]") { break }
-            return nil
-        }
+        } while try s.nextItem(close: UInt8(ascii: "]"))
         return Array(UnsafeRawBufferPointer(rebasing: s.buf[start..<s.pos]))
     }
 
@@ -159,17 +146,10 @@ enum RequestScan {
         s.pos += 1  // at the "["
         s.skipSpace()
         if !s.atEnd, s.peek() == UInt8(ascii: "]") { s.pos += 1; return }
-        while true {
+        repeat {
             s.skipSpace()
             try part(&s)
-            s.skipSpace()
-            guard !s.atEnd else { throw notSimple }
-            let c = s.peek()
-            s.pos += 1
-            if c == UInt8(ascii: ",") { continue }
-            if c == UInt8(ascii: "]") { return }
-            throw notSimple
-        }
+        } while try s.nextItem(close: UInt8(ascii: "]"))
     }
 
     private static func part(_ s: inout JSONScanner) throws(JSONParseError) {

@@ -45,16 +45,10 @@ enum OpenAIAnswerSkim {
             s.pos += 1
             return
         }
-        while true {
+        repeat {
             s.skipSpace()
             try choice(&s)
-            s.skipSpace()
-            guard !s.atEnd else { throw notPlain }
-            let c = s.peek()
-            s.pos += 1
-            if c == UInt8(ascii: "]") { return }
-            guard c == UInt8(ascii: ",") else { throw notPlain }
-        }
+        } while try s.nextItem(close: UInt8(ascii: "]"))
     }
 
     private static func choice(_ s: inout JSONScanner) throws(JSONParseError) {
