@@ -53,6 +53,15 @@ enum ByteScan {
         return i
     }
 
+    /// The end of the run of whole 8-byte words of ASCII (all bytes below 0x80) from `from`: where a
+    /// word with a byte at or above 0x80 starts, or fewer than 8 bytes are left.
+    @inline(__always)
+    static func asciiWords(_ base: UnsafeRawPointer, from: Int, to: Int) -> Int {
+        var i = from
+        while i + 8 <= to, base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & highs == 0 { i += 8 }
+        return i
+    }
+
     /// `escapeStop` for validation: also tells whether a byte at or above 0x80 may have been passed
     /// (`high`; set for a whole word, so possibly for bytes after the stop too: it only asks for a
     /// UTF-8 check). Text with accents or CJK stops here only at quotes, backslashes and controls.

@@ -285,12 +285,9 @@ func makeString(_ raw: UnsafeRawBufferPointer) -> String? {
 /// True when no byte is at or above 0x80; 8 bytes a step (a base64 image is a megabyte of ASCII).
 @inline(__always)
 func isASCII(_ raw: UnsafeRawBufferPointer) -> Bool {
+    guard let base = raw.baseAddress else { return true }
     let n = raw.count
-    var i = 0
-    while i + 8 <= n {
-        if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-        i += 8
-    }
+    var i = ByteScan.asciiWords(base, from: 0, to: n)
     while i < n {
         if raw[i] >= 0x80 { return false }
         i += 1

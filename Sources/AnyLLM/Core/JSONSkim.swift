@@ -168,7 +168,7 @@ func isValidUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
     @inline(__always) func cont(_ k: Int) -> Bool { i + k < n && base[i + k] & 0xC0 == 0x80 }
     while i < n {
         // Runs of ASCII, 8 bytes a step (text with some accents is mostly ASCII).
-        while i + 8 <= n, UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+        i = ByteScan.asciiWords(UnsafeRawPointer(base), from: i, to: n)
         guard i < n else { break }
         let c = base[i]
         if c < 0x80 { i += 1; continue }
