@@ -123,11 +123,11 @@ final class CompletionRequest: Sendable {
             messagesJSON = simple  // sent as they came
         } else {
             let value: JSON?
-            if let simple = scanned?.simple {
-                // Text the scan built from validated JSON: reading it cannot fail.
-                value = try? JSONReader.parse(simple)
+            if let sc = scanned {
+                // Simple messages are text the scan built from validated JSON: reading it cannot fail.
+                value = sc.simple.map { try? JSONReader.parse($0) } ?? sc.value
             } else {
-                value = scanned != nil ? scanned!.value : o["messages"]
+                value = o["messages"]
             }
             guard let v = value, !v.isNull else { throw .invalid("messages", "required field is missing") }
             messages = try validateMessages(v)
