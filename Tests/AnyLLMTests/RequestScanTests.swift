@@ -109,6 +109,17 @@ import Testing
                 out.append(Array(parts.joined(separator: "\(p):m").utf8))
             }
         }
+        // Large messages (the scan then guesses the wire from the members before them), with the model
+        // before or after them, and a "provider" after them that overrides the model's prefix.
+        let big = String(repeating: "long text with \\\"escapes\\\" and café ", count: 200)
+        let bigMessages = #"[{"role":"system","content":"s"},{"role":"user","content":"\#(big)"}]"#
+        for p in providers {
+            out.append(Array(#"{"model":"\#(p):m","api_key":"k","messages":\#(bigMessages)}"#.utf8))
+            out.append(Array(#"{"messages":\#(bigMessages),"model":"\#(p):m","api_key":"k"}"#.utf8))
+            out.append(Array(#"{"model":"m","provider":"\#(p)","api_key":"k","messages":\#(bigMessages)}"#.utf8))
+            out.append(Array(#"{"model":"anthropic:m","api_key":"k","messages":\#(bigMessages),"provider":"\#(p)"}"#.utf8))
+            out.append(Array(#"{"model":"\#(p):m","api_key":"k","messages":[{"role":"user","content":"\#(big)"},{"role":"tool","content":"x"}]}"#.utf8))
+        }
         // Invalid UTF-8 inside message content, and in an extra.
         let bad: [UInt8] = [0xC3, 0x28]
         out.append(Array(#"{"model":"openai:m","api_key":"k","messages":[{"role":"user","content":"a"#.utf8) + bad
@@ -155,10 +166,12 @@ import Testing
     @Test func otherWiresAndRoleQuirksGetValues() throws {
         for (model, textPath) in [("openai:m", true), ("groq:m", true), ("anthropic:m", false), ("mistral:m", false),
                                   ("gemini:m", false)] {
-            let text = #"{"model":"\#(model)","api_key":"k","messages":[{"role":"developer","content":"d"},{"role":"user","content":"u"}]}"#
-            guard case .success(let r) = Self.viaText(Array(text.utf8)) else { Issue.record("refused \(model)"); continue }
-            #expect((r.messagesJSON != nil) == textPath, "\(model)")
-            #expect(r.messages.count == 2, "\(model)")
+            for content in ["u", String(repeating: "x", count: 5000)] {  // small, and past the scan's guess
+                let text = #"{"model":"\#(model)","api_key":"k","messages":[{"role":"developer","content":"d"},{"role":"user","content":"\#(content)"}]}"#
+                guard case .success(let r) = Self.viaText(Array(text.utf8)) else { Issue.record("refused \(model)"); continue }
+                #expect((r.messagesJSON != nil) == textPath, "\(model)")
+                #expect(r.messages.count == 2, "\(model)")
+            }
         }
     }
 

@@ -44,7 +44,11 @@ enum RequestScan {
                     guard !sawMessages else { return nil }
                     sawMessages = true
                     let start = s.pos
-                    simple = try? Self.messages(&s)
+                    // Text is kept for OpenAI-shaped providers only; when the members read so far
+                    // already name another wire, large messages are read as values at once (the
+                    // check costs about as much as walking a small request). A guess: a later
+                    // "provider" may change it, and either way the request reads the same.
+                    if s.buf.count - start < 4096 || Self.mayKeepText(members) { simple = try? Self.messages(&s) }
                     if simple == nil {
                         // Read as the full reader would, from the start: validated by CompletionRequest.
                         s.pos = start
@@ -61,6 +65,19 @@ enum RequestScan {
         }
         guard s.atEnd, sawMessages else { return nil }
         return Scanned(members: JSONObject(members), simple: simple, value: value)
+    }
+
+    /// False when the model and provider read so far name a provider whose messages are read as
+    /// values anyway (another wire, or OpenAI's with role renames).
+    private static func mayKeepText(_ members: [(key: String, value: JSON)]) -> Bool {
+        var model: String?, provider: String?
+        for m in members {
+            if m.key == "model" { model = model ?? m.value.string }
+            if m.key == "provider" { provider = provider ?? m.value.string }
+        }
+        guard let md = model, let ref = try? ModelRef.parse(model: md, provider: provider),
+              let info = Registry.find(ref.provider) else { return true }
+        return info.wire == .openAIChat && info.quirks.roles.isEmpty
     }
 
     /// The messages value as array text, or nil when it is not simple.
