@@ -110,7 +110,7 @@ struct ErrorContext {
 /// Removes every secret from a text.
 func redact(_ s: String, _ secrets: [String]) -> String {
     var out = s
-    for k in secrets where k.utf8.count >= 6 && out.contains(k) {
+    for k in secrets where k.utf8.count >= 6 {
         out = out.replacingOccurrences(k, "[redacted]")
     }
     return out
@@ -210,8 +210,23 @@ func describeError(_ json: JSONValue, status: UInt32, context: ErrorContext) -> 
 }
 
 extension String {
+    /// Matched as UTF-8 bytes: String's own search compares grapheme clusters, and misses a key
+    /// that a combining mark after it (or a prepended mark before it) joins to its neighbour.
     func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        guard !target.isEmpty, contains(target) else { return self }
-        return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+        let t = Array(target.utf8), src = Array(utf8)
+        guard !t.isEmpty, src.count >= t.count else { return self }
+        var out: [UInt8] = []
+        var i = 0, found = false
+        while i < src.count {
+            if i + t.count <= src.count, src[i] == t[0], src[i..<(i + t.count)].elementsEqual(t) {
+                out.append(contentsOf: replacement.utf8)
+                i += t.count
+                found = true
+            } else {
+                out.append(src[i])
+                i += 1
+            }
+        }
+        return found ? String(decoding: out, as: UTF8.self) : self
     }
 }

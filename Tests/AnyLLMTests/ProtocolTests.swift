@@ -102,6 +102,35 @@ import Testing
         #expect(text.contains("[redacted]"))
     }
 
+    /// Found by fuzzing (openai_response): a key followed by a combining mark (U+06D6 here) ends
+    /// inside a grapheme cluster, and String's Character-wise `contains` did not find it, so the
+    /// key went out in `provider_error`. A prepended mark (U+0600) before it does the same at its start.
+    @Test func secretsNextToCombiningMarksAreRedacted() throws {
+        let key = "sk-fuzz-SECRET-0123456789"
+        // As bytes: String's `contains` has the very blind spot this test is about.
+        func has(_ s: String, _ needle: String) -> Bool {
+            let h = Array(s.utf8), k = Array(needle.utf8)
+            guard h.count >= k.count else { return false }
+            return (0...(h.count - k.count)).contains { h[$0..<($0 + k.count)].elementsEqual(k) }
+        }
+        let red = Redactor(secrets: [key])
+        for text in ["a \(key)\u{06D6} b", "a \u{0600}\(key) b", "\(key)\u{0301}", "\u{0600}\(key)\u{0301}\(key)"] {
+            #expect(!has(red.clean(text), key), "\(Array(text.unicodeScalars))")
+            #expect(has(red.clean(text), "[redacted]"))
+        }
+        // The fuzzer's input: an answer that is not JSON, echoed as text in provider_error.
+        let body: [UInt8] = Array(#"{"  ""#.utf8) + Array(key.utf8) + [0xDB, 0x96, 0xBB, 0x9E] + Array("essegm\t[".utf8)
+        let req = try CompletionRequest.parse(try JSONReader.parse(#"{"model":"openai:m","messages":"hi"}"#))
+        do throws(AnyLLMError) {
+            _ = try OpenAIChat().decodeResponseBytes(body, request: req)
+            Issue.record("an answer that is not JSON was accepted")
+        } catch {
+            let text = error.json(redactor: red).text
+            #expect(!has(text, key), "\(text)")
+            #expect(has(text, "[redacted]"))
+        }
+    }
+
     /// Found by fuzzing (client_options, errors): the key as an unknown option's name (echoed in
     /// `param`) and as a member name in the provider's error body were not redacted.
     @Test func secretsAreRedactedFromParamAndMemberNames() throws {

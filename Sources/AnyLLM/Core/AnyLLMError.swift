@@ -82,9 +82,12 @@ struct Redactor: Sendable {
         return out
     }
 
+    /// Matched as UTF-8 bytes, never as Characters: a String search compares grapheme clusters, and
+    /// a key followed by a combining mark (or after a prepended mark) is not a run of whole
+    /// characters there, so `contains` missed it and the key went out (found by the fuzzer).
     func clean(_ s: String) -> String {
         var out = s
-        for k in secrets where out.contains(k) { out = out.replacingAll(k, with: "[redacted]") }
+        for k in secrets { out = out.replacingAll(k, with: "[redacted]") }
         return out
     }
 
@@ -101,22 +104,24 @@ struct Redactor: Sendable {
 }
 
 extension String {
-    /// Replaces every occurrence of `target` (non-empty) — no Foundation needed.
+    /// Replaces every occurrence of `target` (non-empty) as UTF-8 bytes, whatever the grapheme
+    /// clusters around it; self when there is none. No Foundation needed.
     func replacingAll(_ target: String, with replacement: String) -> String {
         let t = Array(target.utf8), src = Array(self.utf8)
         guard !t.isEmpty, src.count >= t.count else { return self }
         var out: [UInt8] = []
         out.reserveCapacity(src.count)
-        var i = 0
+        var i = 0, found = false
         while i < src.count {
-            if i + t.count <= src.count && src[i] == t[0] && Array(src[i..<(i + t.count)]) == t {
+            if i + t.count <= src.count && src[i] == t[0] && src[i..<(i + t.count)].elementsEqual(t) {
                 out.append(contentsOf: replacement.utf8)
                 i += t.count
+                found = true
             } else {
                 out.append(src[i])
                 i += 1
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return found ? String(decoding: out, as: UTF8.self) : self
     }
 }
