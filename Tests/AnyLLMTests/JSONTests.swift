@@ -40,6 +40,36 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONReader.parse(text) }
     }
 
+    /// Whitespace runs of every length up to 20, at every distance from the end of the buffer
+    /// (spaces go 8 bytes a step): the reader and the skim accept exactly JSON's four whitespace
+    /// bytes and stop at the first other one, a control byte or a space-like byte (0x21 is one
+    /// bit from a space) included.
+    @Test func whitespaceRunsOfEveryLength() throws {
+        let ws: [UInt8] = [0x20, 0x0A, 0x0D, 0x09]
+        var rng = SystemRandomNumberGenerator()
+        for n in 0...20 {
+            for _ in 0..<20 {
+                let run = (0..<n).map { _ in Int.random(in: 0..<3, using: &rng) == 0 ? ws.randomElement(using: &rng)! : 0x20 }
+                for tail in 0...9 {  // spaces after the value, up to the end of the buffer
+                    let text = Array("[1,".utf8) + run + Array("2".utf8) + run + Array("]".utf8) + [UInt8](repeating: 0x20, count: tail)
+                    #expect(try JSONReader.parse(text) == .array([.number("1"), .number("2")]))
+                    text.withUnsafeBytes { b in
+                        var s = JSONScanner(buf: b)
+                        #expect((try? s.skipValue(depth: 0)) != nil)
+                        s.skipSpace()
+                        #expect(s.atEnd)
+                    }
+                }
+                for bad: UInt8 in [0x00, 0x01, 0x0B, 0x0C, 0x1F, 0x21, 0xA0] {
+                    var text = Array("[1,".utf8) + run
+                    text.insert(bad, at: 3 + (n == 0 ? 0 : Int.random(in: 0...n, using: &rng)))
+                    text += Array("2]".utf8)
+                    #expect(throws: JSONParseError.self) { try JSONReader.parse(text) }
+                }
+            }
+        }
+    }
+
     @Test func rejectsInvalidUTF8() {
         #expect(throws: JSONParseError.self) { try JSONReader.parse([0x22, 0xC3, 0x28, 0x22]) }
         #expect(throws: JSONParseError.self) { try JSONReader.parse([0x22, 0xFF, 0x22]) }

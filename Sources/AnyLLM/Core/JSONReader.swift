@@ -49,10 +49,31 @@ struct JSONScanner {
     @inline(__always)
     mutating func skipSpace() {
         if pos < buf.count && buf[pos] > 0x20 { return }
-        while pos < buf.count {
-            let c = buf[pos]
-            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { break }
+        skipSpaceRun()
+    }
+
+    /// The loop of skipSpace, out of line: inlined at each of its call sites it made every one
+    /// bigger for the uncommon case (compact JSON, every stream chunk, has no space). A run of
+    /// spaces (indentation) goes 8 bytes a step, up to its first other byte. OpenAI's answer,
+    /// checked by the answer skim: compact 500 → 465 ns; indented two spaces a level, as OpenAI
+    /// sends it, 665 → 640 ns (a byte loop out of line: 740).
+    @inline(never)
+    mutating func skipSpaceRun() {
+        guard let base = buf.baseAddress else { return }
+        let n = buf.count
+        var p = pos
+        while p < n {
+            let c = base.load(fromByteOffset: p, as: UInt8.self)
+            if c == 0x20 && p + 8 <= n {
+                let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: p, as: UInt64.self)) ^ 0x2020_2020_2020_2020
+                p += x == 0 ? 8 : x.trailingZeroBitCount >> 3  // the spaces before the first other byte
+            } else if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 {
+                p += 1
+            } else {
+                break
+            }
         }
+        pos = p
     }
 
     mutating func value(depth: Int) throws(JSONParseError) -> JSON {

@@ -233,6 +233,56 @@ for p in protos {
     }
 }
 
+// The same answer as OpenAI sends it today: indented two spaces a level, with annotations, token
+// details and the service tier (the end-to-end benchmark's nginx body, bench/make_bodies.py, has
+// the same members on one line).
+let openAIIndented = """
+    {
+      "id": "chatcmpl-bench",
+      "object": "chat.completion",
+      "created": 1750000000,
+      "model": "gpt-4.1-mini-2025-04-14",
+      "choices": [
+        {
+          "index": 0,
+          "message": {
+            "role": "assistant",
+            "content": "Hello! How can I help you today?",
+            "refusal": null,
+            "annotations": []
+          },
+          "logprobs": null,
+          "finish_reason": "stop"
+        }
+      ],
+      "usage": {
+        "prompt_tokens": 9,
+        "completion_tokens": 9,
+        "total_tokens": 18,
+        "prompt_tokens_details": {
+          "cached_tokens": 0,
+          "audio_tokens": 0
+        },
+        "completion_tokens_details": {
+          "reasoning_tokens": 0,
+          "audio_tokens": 0,
+          "accepted_prediction_tokens": 0,
+          "rejected_prediction_tokens": 0
+        }
+      },
+      "service_tier": "default",
+      "system_fingerprint": "fp_bench"
+    }
+    """
+do {
+    let r = parsed(smallRequest("openai:gpt-4.1-mini", stream: false))
+    let impl = Protocols.implementation(r.provider.wire)
+    let body = bytes(openAIIndented)
+    bench("answer.decode/openai/indented", unit: "answer", units: 1) {
+        do { blackHole(try impl.decodeResponseBytes(body, request: r)) } catch { fatalError("\(error)") }
+    }
+}
+
 // Streams: 1,000 content chunks → decoder (framing, JSON parse, normalisation into OpenAI chunks).
 // "stream.decode" emits to a counter; "stream.decode+aggregate" also does what a call does with
 // each chunk (StreamAggregator.add) and serialises the aggregated ChatCompletion at the end.
