@@ -2,7 +2,8 @@ import Glibc
 
 /// Byte scanning for the two loops that touch every byte of a stream: finding line ends (SSE
 /// framing, with memchr) and skipping the plain part of JSON strings (chunk validation, word at a
-/// time: no libc routine stops at any of four kinds of byte). Eight bytes are tested per step
+/// time: no libc routine stops at any of four kinds of byte; past 32 plain bytes, 16-byte SIMD
+/// blocks, `cleanBlocks`). Eight bytes are tested per step
 /// with the "has a zero byte" bit trick: `(x - 0x01…) & ~x & 0x80…` marks the zero bytes of x, plus possibly bytes *above* a marked one (a borrow), so its lowest mark is
 /// exactly the first hit, and a word without marks is skipped whole. On a 1,000-chunk stream
 /// these two loops were a third of the library's instructions when they went byte by byte.
@@ -20,6 +21,33 @@ enum ByteScan {
     /// Bytes below 0x20 (exact up to the lowest mark) or at/above 0x80.
     @inline(__always)
     private static func controlOrHigh(_ x: UInt64) -> UInt64 { ((x &- ones &* 0x20) & ~x & highs) | (x & highs) }
+
+    /// Long strings (a base64 image, a long message) are skipped 16 bytes a step: from `from`, the
+    /// start of the first 16-byte block holding a quote, a backslash, a control byte or, with
+    /// `high`, a byte at or above 0x80; or where fewer than 16 bytes are left. The word loops then
+    /// find the exact byte. `bits`: the OR of the bytes skipped.
+    /// The word loops call it after 32 plain bytes, and it is out of line: most keys and values
+    /// are shorter and pay one compare for it. A 1 MB base64 image: parsed in 177 → 89 µs, written
+    /// for Anthropic 179 → 134 µs. OpenAI's answer checked: 340 → 352 ns.
+    @inline(never)
+    private static func cleanBlocks(_ raw: UnsafeRawPointer, from: Int, to: Int, high: Bool) -> (end: Int, bits: UInt64) {
+        var i = from
+        let quote = SIMD16<UInt8>(repeating: 0x22), backslash = SIMD16<UInt8>(repeating: 0x5C)
+        let space = SIMD16<UInt8>(repeating: 0x20), ascii = SIMD16<UInt8>(repeating: 0x80)
+        var bits = SIMD16<UInt8>()
+        while i + 16 <= to {
+            let v = raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            var m = (v .== quote) .| (v .== backslash) .| (v .< space)
+            if high { m = m .| (v .>= ascii) }
+            // Not any(m): that is a call to a generic reduction on every block.
+            let lanes = unsafeBitCast(m, to: SIMD2<UInt64>.self)
+            if lanes[0] | lanes[1] != 0 { break }
+            bits |= v
+            i += 16
+        }
+        let halves = unsafeBitCast(bits, to: SIMD2<UInt64>.self)
+        return (i, halves[0] | halves[1])
+    }
 
     /// The index of the first CR or LF in `base[from..<to]`, or `to`. Two `memchr`s (glibc's are
     /// vectorised, 32 bytes a step): the first LF, then a CR before it. Lines of an event stream
@@ -44,6 +72,7 @@ enum ByteScan {
             let m = ((v &- ones &* 0x20) & ~v & highs) | marks(v, 0x22) | marks(v, 0x5C)
             if m != 0 { return i + m.trailingZeroBitCount >> 3 }
             i += 8
+            if i - from >= 32 { i = cleanBlocks(raw, from: i, to: to, high: false).end }
         }
         while i < to {
             let c = base[i]
@@ -79,6 +108,11 @@ enum ByteScan {
                 return i + m.trailingZeroBitCount >> 3
             }
             i += 8
+            if i - from >= 32 {
+                let b = cleanBlocks(raw, from: i, to: to, high: false)
+                i = b.end
+                seen |= b.bits
+            }
         }
         if seen & highs != 0 { high = true }
         while i < to {
@@ -101,6 +135,7 @@ enum ByteScan {
             let m = controlOrHigh(v) | marks(v, 0x22) | marks(v, 0x5C)
             if m != 0 { return i + m.trailingZeroBitCount >> 3 }
             i += 8
+            if i - from >= 32 { i = cleanBlocks(raw, from: i, to: to, high: true).end }
         }
         while i < to {
             let c = base[i]
