@@ -99,6 +99,83 @@ import Testing
         }
     }
 
+    /// Text deltas are written from a template without a tree (AnthropicStreamDecoder.textDelta,
+    /// ChunkEmitter.sendText): each must give the chunk the tree path writes for the same text
+    /// (the same bytes when the text has no escape), and every other shape must be left to the
+    /// tree path, which reads it as before.
+    @Test func textDeltasFromTheTemplate() throws {
+        let start = #"{"type":"message_start","message":{"id":"msg_\"q\"","model":"claude \"x\"","usage":{"input_tokens":1}}}"#
+        let long = String(repeating: "long ", count: 40)
+        let accepted: [(String, String)] = [
+            (#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}"#, "Hello"),
+            (#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":""}}"#, ""),
+            (#"{ "delta" : { "text" : "a\"b\\c\n\u00e9\ud83d\ude00/\/" , "type" : "text_delta" } , "index" : 0 , "type" : "content_block_delta" }"#,
+             "a\"b\\c\né😀//"),
+            (#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"no index"}}"#, "no index"),
+            (#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"日本語 "# + long + #""}}"#, "日本語 " + long),
+        ]
+        // Each left to the tree path (nil), with the text the stream must still carry ("" = none).
+        let refused: [(String, String)] = [
+            (#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a","text":"b"}}"#, "a"),
+            (#"{"type":"content_block_delta","type":"x","index":0,"delta":{"type":"text_delta","text":"t"}}"#, "t"),
+            (#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"t"},"extra":1}"#, "t"),
+            (#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"t","citations":[]}}"#, "t"),
+            (#"{"type":"content_block_delta","index":0,"delta":{"typ\u0065":"text_delta","text":"t"}}"#, "t"),
+            (#"{"type":"content_block_delta","index":0.5,"delta":{"type":"text_delta","text":"t"}}"#, "t"),
+            (#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"t"}}"#, ""),
+            (#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":7}}"#, ""),
+            (#"{"type":"content_block_delta","index":0,"delta":{"text":"t"}}"#, ""),
+            (#"{"type":"ping"}"#, ""),
+        ]
+        let req = Fixtures.request(#"{"model":"anthropic:claude","messages":"hi","stream":true}"#)
+        func run(_ data: String) -> (chunks: [JSONObject], bytes: [[UInt8]], text: String?, error: AnyLLMError?) {
+            let body = "event: message_start\ndata: \(start)\n\nevent: content_block_delta\ndata: \(data)\n\n"
+                + "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":1}}\n\n"
+                + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+            let d = AnthropicMessages().streamDecoder(for: req)
+            var chunks: [JSONObject] = [], raw: [[UInt8]] = []
+            var agg = StreamAggregator()
+            let emit = { (c: DecodedChunk) throws(AnyLLMError) in
+                raw.append(c.ownedBytes)
+                chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.ownedBytes)).object!)
+                agg.add(c)
+            }
+            let bytes = Array(body.utf8)
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+            defer { buf.deallocate() }
+            buf.copyBytes(from: bytes)
+            do throws(AnyLLMError) {
+                try d.feed(UnsafeRawBufferPointer(buf), emit: emit)
+                try d.finish(emit: emit)
+            } catch {
+                return (chunks, raw, nil, error)
+            }
+            return (chunks, raw, agg.result()["choices"]?.array?.first?["message"]?["content"]?.string ?? "", nil)
+        }
+        for (data, want) in accepted {
+            #expect(Array(data.utf8).withUnsafeBytes { AnthropicStreamDecoder.textDelta($0) } != nil, "\(data)")
+            let out = run(data)
+            #expect(out.error == nil)
+            #expect(out.text == want, "\(data)")
+            let c = try #require(out.chunks.count == 4 ? out.chunks[1] : nil)  // role, text, finish, usage
+            let tree = OpenAIShape.chunk(id: #"msg_"q""#, model: #"claude "x""#, created: c["created"]?.int ?? 0,
+                                         delta: JSONObject([("content", .string(want))]))
+            #expect(c == tree, "\(data)")
+            if !data.contains("\\") { #expect(out.bytes[1] == JSON.object(tree).serialized, "\(data)") }
+        }
+        for (data, want) in refused {
+            #expect(Array(data.utf8).withUnsafeBytes { AnthropicStreamDecoder.textDelta($0) } == nil, "\(data)")
+            let out = run(data)
+            #expect(out.error == nil, "\(data)")
+            #expect(out.text == want, "\(data)")
+        }
+        // Invalid JSON is the tree path's to report.
+        let broken = run(#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"t}}"#)
+        #expect(broken.error?.status == ANYLLM_E_PROVIDER)
+        #expect(Array(#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"t"}} x"#.utf8)
+            .withUnsafeBytes { AnthropicStreamDecoder.textDelta($0) } == nil)
+    }
+
     @Test func errorEventMidStream() {
         let body = Array("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{\"input_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hel\"}}\n\nevent: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n".utf8)
         let req = Fixtures.request(#"{"model":"anthropic:claude","messages":"hi","stream":true}"#)

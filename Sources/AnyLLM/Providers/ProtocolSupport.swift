@@ -159,6 +159,54 @@ class ChunkEmitter {
         let c = OpenAIShape.chunk(id: id, model: model, created: created, delta: d, finishReason: finish, usage: usage)
         try out(DecodedChunk(json: c, bytes: JSON.object(c).serialized))
     }
+
+    // Text chunks written from a template, as skimmed chunks (no tree): most of a native stream's
+    // chunks are a piece of text, and building each as a tree of values and writing it out was
+    // nearly all of its cost. The template is the chunk `send` writes for {"content": ""}, cut
+    // where the text goes: the bytes are the same as send's for the same text.
+    private var textTemplate: (id: String, model: String, prefix: [UInt8], suffix: [UInt8])?
+    private var textChunk: [UInt8] = []
+
+    /// A content delta whose text is given as a JSON string's body (the bytes between its quotes,
+    /// validated, escapes as the provider wrote them; `escaped` when it holds any). Only after the
+    /// first chunk, which carries the role and is sent with `send`. The chunk's bytes are
+    /// borrowed: valid while it is emitted, as a skimmed OpenAI chunk's are.
+    func sendText(_ text: UnsafeRawBufferPointer, escaped: Bool,
+                  _ out: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
+        precondition(sentRole, "the first chunk carries the role: send it with send()")
+        if textTemplate == nil || textTemplate!.id != id || textTemplate!.model != model {
+            let whole = JSON.object(OpenAIShape.chunk(id: id, model: model, created: created,
+                                                      delta: JSONObject([("content", .string(""))]))).serialized
+            // `"content":""` with bare quotes is structure: inside the id or the model a quote is escaped.
+            let marker = Array("\"content\":\"\"".utf8)  // "content":""
+            var cut = 0
+            for i in 0...(whole.count - marker.count) where whole[i..<(i + marker.count)].elementsEqual(marker) {
+                cut = i + marker.count - 1  // at the closing quote of the empty text
+                break
+            }
+            guard cut > 0 else {  // cannot happen (the chunk above has the marker); the tree path if it did
+                let quoted = [UInt8(ascii: "\"")] + Array(text) + [UInt8(ascii: "\"")]
+                let value = quoted.withUnsafeBytes { b -> String? in
+                    var s = JSONScanner(buf: b)
+                    return try? s.string()
+                }
+                return try send(JSONObject([("content", .string(value ?? ""))]), out)
+            }
+            textTemplate = (id, model, Array(whole[..<cut]), Array(whole[cut...]))
+        }
+        let t = textTemplate!
+        textChunk.removeAll(keepingCapacity: true)
+        textChunk.append(contentsOf: t.prefix)
+        let start = textChunk.count
+        textChunk.append(contentsOf: text)
+        let skim = SkimmedDelta(index: 0, content: start..<textChunk.count, contentEscaped: escaped, fingerprint: nil)
+        textChunk.append(contentsOf: t.suffix)
+        var failure: AnyLLMError?
+        textChunk.withUnsafeBytes { raw in
+            do throws(AnyLLMError) { try out(DecodedChunk(skim: skim, raw: raw)) } catch { failure = error }
+        }
+        if let f = failure { throw f }
+    }
 }
 
 /// The turns of a native request being built: consecutive blocks of one role go into one turn
