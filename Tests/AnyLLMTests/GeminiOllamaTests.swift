@@ -168,6 +168,79 @@ import Testing
         let cut = Fixtures.stream(OllamaChat().streamDecoder(for: req), Array("{\"message\":{\"content\":\"a\"},\"done\":false}\n".utf8), pieces: [])
         #expect(cut.error != nil)
     }
+
+    /// Lines that only add text are written from a template without a tree
+    /// (OllamaStreamDecoder.textLine, ChunkEmitter.sendText): each must give the chunk the tree
+    /// path writes for the same text (the same bytes when it has no escape), and every other
+    /// line must be left to the tree path, which reads it as before.
+    @Test func textLinesFromTheTemplate() throws {
+        let first = #"{"model":"llama3.2:1b","created_at":"2025-06-01T00:00:00Z","message":{"role":"assistant","content":""},"done":false}"#
+        let long = String(repeating: "long ", count: 40)
+        let accepted: [(String, String)] = [
+            (#"{"model":"llama3.2:1b","created_at":"2025-06-01T00:00:00Z","message":{"role":"assistant","content":"Hello"},"done":false}"#, "Hello"),
+            (#"{ "done" : false , "message" : { "content" : "a\"b\\c\n\u00e9\ud83d\ude00" , "role" : "assistant" } , "model" : "llama3.2:1b" }"#,
+             "a\"b\\c\né😀"),
+            (#"{"model":"llama3.2:1b","message":{"content":"日本語 "# + long + #""},"done":false}"#, "日本語 " + long),
+        ]
+        // Each left to the tree path (nil), with the text the stream must still carry.
+        let refused: [(String, String)] = [
+            (#"{"model":"llama3.2:1b","message":{"role":"assistant","content":""},"done":false}"#, ""),
+            (#"{"model":"other","message":{"role":"assistant","content":"t"},"done":false}"#, "t"),
+            (#"{"model":"llama3.2:1b","message":{"role":"assistant","content":"t","thinking":"hm"},"done":false}"#, "t"),
+            (#"{"model":"llama3.2:1b","message":{"role":"assistant","content":"t","images":null},"done":false}"#, "t"),
+            (#"{"model":"llama3.2:1b","message":{"role":"assistant","content":"a","content":"b"},"done":false}"#, "a"),
+            (#"{"model":"llama3.2:1b","message":{"role":"assistant","content":"t"},"done":false,"extra":1}"#, "t"),
+            (#"{"model":"llama3.2:1b","message":{"role":"assistant","content":"t"}}"#, "t"),
+            (#"{"model":"llama3.2:1b","message":{"role":"user","content":"t"},"done":false}"#, "t"),
+            (#"{"model":"llama3.2:1b","message":{"role":"assistant","cont\u0065nt":"t"},"done":false}"#, "t"),
+            (#"{"model":"llama3.2:1b","message":{"role":"assistant","content":7},"done":false}"#, ""),
+            (#"{"model":"llama3.2:1\u0062","message":{"role":"assistant","content":"t"},"done":false}"#, "t"),
+        ]
+        let last = #"{"model":"llama3.2:1b","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":1,"eval_count":1}"#
+        let req = Fixtures.request(#"{"model":"ollama:m","messages":"hi","stream":true}"#)
+        func run(_ line: String) -> (chunks: [JSONObject], bytes: [[UInt8]], text: String?, error: AnyLLMError?) {
+            let bytes = Array((first + "\n" + line + "\n" + last + "\n").utf8)
+            let d = OllamaChat().streamDecoder(for: req)
+            var chunks: [JSONObject] = [], raw: [[UInt8]] = []
+            var agg = StreamAggregator()
+            let emit = { (c: DecodedChunk) throws(AnyLLMError) in
+                raw.append(c.ownedBytes)
+                chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.ownedBytes)).object!)
+                agg.add(c)
+            }
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+            defer { buf.deallocate() }
+            buf.copyBytes(from: bytes)
+            do throws(AnyLLMError) {
+                try d.feed(UnsafeRawBufferPointer(buf), emit: emit)
+                try d.finish(emit: emit)
+            } catch {
+                return (chunks, raw, nil, error)
+            }
+            return (chunks, raw, agg.result()["choices"]?.array?.first?["message"]?["content"]?.string ?? "", nil)
+        }
+        let model = "llama3.2:1b"
+        for (line, want) in accepted {
+            #expect(Array(line.utf8).withUnsafeBytes { OllamaStreamDecoder.textLine($0, model: model) } != nil, "\(line)")
+            let out = run(line)
+            #expect(out.error == nil)
+            #expect(out.text == want, "\(line)")
+            let c = try #require(out.chunks.count == 4 ? out.chunks[1] : nil)  // role, text, finish, usage
+            let tree = OpenAIShape.chunk(id: c["id"]?.string ?? "", model: model, created: c["created"]?.int ?? 0,
+                                         delta: JSONObject([("content", .string(want))]))
+            #expect(c == tree, "\(line)")
+            if !line.contains("\\u") && !line.contains("\\n") { #expect(out.bytes[1] == JSON.object(tree).serialized, "\(line)") }
+        }
+        for (line, want) in refused {
+            #expect(Array(line.utf8).withUnsafeBytes { OllamaStreamDecoder.textLine($0, model: model) } == nil, "\(line)")
+            let out = run(line)
+            #expect(out.error == nil, "\(line)")
+            #expect(out.text == want, "\(line)")
+        }
+        #expect(Array(#"{"model":"llama3.2:1b","message":{"content":"t"},"done":false} x"#.utf8)
+            .withUnsafeBytes { OllamaStreamDecoder.textLine($0, model: model) } == nil)
+        #expect(run(#"{"model":"llama3.2:1b","message":{"content":"t},"done":false}"#).error?.status == ANYLLM_E_PROVIDER)
+    }
 }
 
 @Suite struct SplitterTests {

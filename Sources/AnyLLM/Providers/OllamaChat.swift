@@ -170,6 +170,19 @@ final class OllamaStreamDecoder: ChunkEmitter, StreamDecoder {
     }
 
     private func handle(_ line: [UInt8], _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
+        // The common line, a piece of text, without building its tree.
+        if sentRole {
+            var failure: AnyLLMError?
+            let sent = line.withUnsafeBytes { (d: UnsafeRawBufferPointer) -> Bool in
+                guard let t = Self.textLine(d, model: model) else { return false }
+                do throws(AnyLLMError) { try sendText(UnsafeRawBufferPointer(rebasing: d[t.text]), escaped: t.escaped, emit) } catch {
+                    failure = error
+                }
+                return true
+            }
+            if let f = failure { throw f }
+            if sent { return }
+        }
         let v = try ErrorMapping.parseProviderJSON(line, "stream line", provider: provider)
         if v["error"] != nil { throw ErrorMapping.fromErrorObject(v, provider: provider) }
         if let m = v["model"]?.string { model = m }
@@ -189,5 +202,71 @@ final class OllamaStreamDecoder: ChunkEmitter, StreamDecoder {
         } else if !delta.isEmpty {
             try send(delta, emit)
         }
+    }
+
+    private static let notText = JSONParseError(message: "not a text line", offset: -1)
+
+    /// A line that only adds text, `{"model":M,"created_at":"…","message":{"role":"assistant",
+    /// "content":"…"},"done":false}` in any key order and spacing, with the model the stream
+    /// already has and content that is not empty: where its text lies (between the quotes) and
+    /// whether it holds escapes. nil for anything else — thinking, tool calls, images, the last
+    /// line, another model, another or a repeated or escaped key, invalid JSON — which `handle`
+    /// then reads whole, exactly as before.
+    static func textLine(_ data: UnsafeRawBufferPointer, model: String) -> (text: Range<Int>, escaped: Bool)? {
+        var s = JSONScanner(buf: data)
+        var seen: UInt8 = 0  // keys met, a bit each: a repeated one is the full reader's
+        var text: (Range<Int>, Bool)?
+        var sawDone = false
+        func once(_ key: UInt8) throws(JSONParseError) {
+            if seen & (1 << key) != 0 { throw notText }
+            seen |= 1 << key
+        }
+        func rawString(_ s: inout JSONScanner) throws(JSONParseError) -> (Range<Int>, Bool) {
+            guard !s.atEnd, s.peek() == UInt8(ascii: "\"") else { throw notText }
+            let start = s.pos + 1
+            let escaped = try s.skipString()
+            return (start..<(s.pos - 1), escaped)
+        }
+        do {
+            s.skipSpace()
+            try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                if bytesEqual(key, "model") {
+                    try once(0)
+                    let (r, escaped) = try rawString(&s)
+                    // Another model (or one written with escapes) is the full reader's to take.
+                    guard !escaped, UnsafeRawBufferPointer(rebasing: s.buf[r]).elementsEqual(model.utf8) else { throw notText }
+                } else if bytesEqual(key, "created_at") {
+                    try once(1)
+                    _ = try rawString(&s)
+                } else if bytesEqual(key, "done") {
+                    try once(2)
+                    try s.literal("false")
+                    sawDone = true
+                } else if bytesEqual(key, "message") {
+                    try once(3)
+                    try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                        if bytesEqual(key, "role") {
+                            try once(4)
+                            let (r, escaped) = try rawString(&s)
+                            guard !escaped, bytesEqual(UnsafeRawBufferPointer(rebasing: s.buf[r]), "assistant") else { throw notText }
+                        } else if bytesEqual(key, "content") {
+                            try once(5)
+                            let t = try rawString(&s)
+                            guard !t.0.isEmpty else { throw notText }  // an empty piece sends no chunk
+                            text = t
+                        } else {
+                            throw notText
+                        }
+                    }
+                } else {
+                    throw notText
+                }
+            }
+            s.skipSpace()
+        } catch {
+            return nil
+        }
+        guard s.atEnd, sawDone, let t = text else { return nil }
+        return (t.0, t.1)
     }
 }
