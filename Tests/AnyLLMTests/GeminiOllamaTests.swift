@@ -104,6 +104,89 @@ import Testing
         #expect(checked >= 5)
     }
 
+    /// Chunks that only add text are written from a template without a tree
+    /// (GeminiStreamDecoder.textChunk, ChunkEmitter.sendText): each must give the chunk the tree
+    /// path writes for the same text (the same bytes when it has no escape), their usage must count
+    /// when it is the last one, and every other chunk must be left to the tree path.
+    @Test func textChunksFromTheTemplate() throws {
+        let first = #"{"candidates":[{"content":{"parts":[{"text":"A"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":1,"totalTokenCount":6},"modelVersion":"gemini-2.5-flash","responseId":"r1"}"#
+        let usage = #""usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":2,"totalTokenCount":7,"promptTokensDetails":[{"modality":"TEXT","tokenCount":5}]}"#
+        let long = String(repeating: "long ", count: 40)
+        let accepted: [(String, String)] = [
+            (#"{"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"},"index":0}],"# + usage + #","modelVersion":"gemini-2.5-flash","responseId":"r1"}"#, "Hello"),
+            (#"{ "responseId" : "r1" , "candidates" : [ { "index" : 0 , "content" : { "role" : "model" , "parts" : [ { "text" : "a\"b\\c\n\u00e9\ud83d\ude00" } ] } } ] }"#,
+             "a\"b\\c\né😀"),
+            (#"{"candidates":[{"content":{"parts":[{"text":""}]}}]}"#, ""),
+            (#"{"candidates":[{"content":{"parts":[{"text":"日本語 "# + long + #""}],"role":"model"}}],"# + usage + "}", "日本語 " + long),
+        ]
+        // Each left to the tree path (nil), with the text the stream must still carry.
+        let refused: [(String, String)] = [
+            (#"{"candidates":[{"content":{"parts":[{"text":"a"},{"text":"b"}],"role":"model"}}]}"#, "ab"),
+            (#"{"candidates":[{"content":{"parts":[{"text":"t","thought":true}],"role":"model"}}]}"#, ""),
+            (#"{"candidates":[{"content":{"parts":[{"text":"t"}],"role":"model"},"safetyRatings":[]}]}"#, "t"),
+            (#"{"candidates":[{"content":{"parts":[{"text":"t"}],"role":"model"},"index":1}]}"#, ""),
+            (#"{"candidates":[{"content":{"parts":[{"text":"t"}]}},{"content":{"parts":[{"text":"u"}]},"index":1}]}"#, "t"),
+            (#"{"candidates":[{"content":{"parts":[{"text":"t"}]}}],"modelVersion":"gemini-2.5-pro"}"#, "t"),
+            (#"{"candidates":[{"content":{"parts":[{"text":"t"}]}}],"responseId":"r2"}"#, "t"),
+            (#"{"candidates":[{"content":{"parts":[{"text":"a","text":"b"}]}}]}"#, "a"),
+            (#"{"candidates":[{"content":{"parts":[{"t\u0065xt":"t"}]}}]}"#, "t"),
+            (#"{"candidates":[{"content":{"parts":[{"text":"t"}]}}],"promptFeedback":{}}"#, "t"),
+            (#"{"candidates":[{"content":{"parts":[]}}]}"#, ""),
+        ]
+        let last = #"{"candidates":[{"content":{"parts":[{"text":""}],"role":"model"},"finishReason":"STOP","index":0}],"modelVersion":"gemini-2.5-flash","responseId":"r1"}"#
+        let req = Fixtures.request(#"{"model":"gemini:g","messages":"hi","stream":true}"#)
+        func run(_ chunk: String, last: String) -> (chunks: [JSONObject], bytes: [[UInt8]], result: JSON, error: AnyLLMError?) {
+            let bytes = Array(("data: " + first + "\r\n\r\ndata: " + chunk + "\r\n\r\ndata: " + last + "\r\n\r\n").utf8)
+            let d = Gemini(vertex: false).streamDecoder(for: req)
+            var chunks: [JSONObject] = [], raw: [[UInt8]] = []
+            var agg = StreamAggregator()
+            let emit = { (c: DecodedChunk) throws(AnyLLMError) in
+                raw.append(c.ownedBytes)
+                chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.ownedBytes)).object!)
+                agg.add(c)
+            }
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+            defer { buf.deallocate() }
+            buf.copyBytes(from: bytes)
+            do throws(AnyLLMError) {
+                try d.feed(UnsafeRawBufferPointer(buf), emit: emit)
+                try d.finish(emit: emit)
+            } catch {
+                return (chunks, raw, .null, error)
+            }
+            return (chunks, raw, agg.result(), nil)
+        }
+        func text(_ r: JSON) -> String { r["choices"]?.array?.first?["message"]?["content"]?.string ?? "" }
+        for (chunk, want) in accepted {
+            #expect(Array(chunk.utf8).withUnsafeBytes { GeminiStreamDecoder.textChunk($0, id: "r1", model: "gemini-2.5-flash") } != nil,
+                    "\(chunk)")
+            let out = run(chunk, last: last)
+            #expect(out.error == nil)
+            #expect(text(out.result) == "A" + want, "\(chunk)")
+            let c = try #require(out.chunks.count == 4 ? out.chunks[1] : nil)  // first, text, finish, usage
+            let tree = OpenAIShape.chunk(id: "r1", model: "gemini-2.5-flash", created: c["created"]?.int ?? 0,
+                                         delta: JSONObject([("content", .string(want))]))
+            #expect(c == tree, "\(chunk)")
+            if !chunk.contains("\\u") { #expect(out.bytes[1] == JSON.object(tree).serialized, "\(chunk)") }
+            // The last usage seen is the one sent: this chunk's when the finish has none.
+            #expect(out.result["usage"]?["completion_tokens"]?.int == (chunk.contains("usageMetadata") ? 2 : 1), "\(chunk)")
+        }
+        // A finish chunk with usage of its own wins over an earlier text chunk's.
+        let withUsage = run(accepted[0].0, last: last.replacing(#""modelVersion""#,
+            with: #""usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":9,"totalTokenCount":14},"modelVersion""#))
+        #expect(withUsage.result["usage"]?["completion_tokens"]?.int == 9)
+        for (chunk, want) in refused {
+            #expect(Array(chunk.utf8).withUnsafeBytes { GeminiStreamDecoder.textChunk($0, id: "r1", model: "gemini-2.5-flash") } == nil,
+                    "\(chunk)")
+            let out = run(chunk, last: last)
+            #expect(out.error == nil, "\(chunk)")
+            #expect(text(out.result) == "A" + want, "\(chunk)")
+        }
+        #expect(Array(#"{"candidates":[{"content":{"parts":[{"text":"t"}]}}]} x"#.utf8)
+            .withUnsafeBytes { GeminiStreamDecoder.textChunk($0, id: "r1", model: "gemini-2.5-flash") } == nil)
+        #expect(run(#"{"candidates":[{"content":{"parts":[{"text":"t}]}}]}"#, last: last).error?.status == ANYLLM_E_PROVIDER)
+    }
+
     @Test func sseFormAndTruncation() {
         let sse = Array("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"He\"}],\"role\":\"model\"},\"index\":0}]}\r\n\r\ndata: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"y\"}],\"role\":\"model\"},\"finishReason\":\"MAX_TOKENS\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":1,\"candidatesTokenCount\":2,\"totalTokenCount\":3}}\r\n\r\n".utf8)
         let req = Fixtures.request(#"{"model":"gemini:g","messages":"hi","stream":true}"#)

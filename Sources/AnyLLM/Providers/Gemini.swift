@@ -310,6 +310,9 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
     private var elements: [[UInt8]] = []
     private var single: [UInt8] = []
     private var usage: JSON?
+    /// The usageMetadata of the last chunk that `textChunk` read, when it came after `usage`'s:
+    /// read at the end (every chunk repeats the counts so far; only the last is sent).
+    private var usageBytes: [UInt8]?
     private var sawFinish = false
     private var toolCount: [Int: Int] = [:]
     var isComplete: Bool { false }  // no end marker: read to the end of the body
@@ -345,6 +348,7 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
         guard sawFinish else {
             throw AnyLLMError(ANYLLM_E_PROVIDER, "the stream ended before a finishReason", provider: provider)
         }
+        if let b = usageBytes, let u = Gemini.usage(try? JSONReader.parse(b)) { usage = u }
         if let u = usage { try send(nil, usage: u, emit) }
     }
 
@@ -356,11 +360,32 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
     }
 
     private func handle(_ data: [UInt8], _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
+        // The common chunk, a piece of text, without building its tree.
+        if sentRole {
+            var failure: AnyLLMError?
+            let sent = data.withUnsafeBytes { (d: UnsafeRawBufferPointer) -> Bool in
+                guard let t = Self.textChunk(d, id: id, model: model) else { return false }
+                if let u = t.usage {  // into the same storage every chunk
+                    if usageBytes == nil { usageBytes = [] }
+                    usageBytes!.removeAll(keepingCapacity: true)
+                    usageBytes!.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[u]))
+                }
+                do throws(AnyLLMError) { try sendText(UnsafeRawBufferPointer(rebasing: d[t.text]), escaped: t.escaped, emit) } catch {
+                    failure = error
+                }
+                return true
+            }
+            if let f = failure { throw f }
+            if sent { return }
+        }
         let v = try ErrorMapping.parseProviderJSON(data, "stream event", provider: provider)
         if v["error"] != nil { throw Gemini.mapError(v, status: nil, provider: provider) }
         if let id = v["responseId"]?.string { self.id = id }
         if let m = v["modelVersion"]?.string { self.model = m }
-        if let u = Gemini.usage(v["usageMetadata"]) { usage = u }
+        if let u = Gemini.usage(v["usageMetadata"]) {
+            usage = u
+            usageBytes = nil
+        }
         if v["candidates"] == nil, v["promptFeedback"]?["blockReason"] != nil {
             sawFinish = true
             try send(JSONObject([("content", .string(""))]), finish: "content_filter", emit)
@@ -397,6 +422,101 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
             }
             try emit(DecodedChunk(json: chunk, bytes: JSON.object(chunk).serialized))
         }
+    }
+
+    private static let notText = JSONParseError(message: "not a text chunk", offset: -1)
+
+    /// A chunk that only adds text to candidate 0, `{"candidates":[{"content":{"parts":[{"text":
+    /// "…"}],"role":"model"},"index":0}],"usageMetadata":{…},"modelVersion":M,"responseId":I}` in
+    /// any key order and spacing, with the id and model the stream already has: where its text lies
+    /// (between the quotes), whether it holds escapes, and where its usageMetadata object lies.
+    /// nil for anything else — a finish reason, thoughts, function calls, several parts or
+    /// candidates, safety ratings, another id or model, a repeated or escaped key, invalid JSON —
+    /// which `handle` then reads whole, exactly as before.
+    static func textChunk(_ data: UnsafeRawBufferPointer, id: String, model: String)
+        -> (text: Range<Int>, escaped: Bool, usage: Range<Int>?)? {
+        var s = JSONScanner(buf: data)
+        var seen: UInt16 = 0  // keys met, a bit each: a repeated one is the full reader's
+        var text: (Range<Int>, Bool)?
+        var usage: Range<Int>?
+        func once(_ key: UInt16) throws(JSONParseError) {
+            if seen & (1 << key) != 0 { throw notText }
+            seen |= 1 << key
+        }
+        func stringEquals(_ s: inout JSONScanner, _ want: String) throws(JSONParseError) {
+            guard !s.atEnd, s.peek() == UInt8(ascii: "\"") else { throw notText }
+            let start = s.pos + 1
+            let escaped = try s.skipString()
+            guard !escaped, UnsafeRawBufferPointer(rebasing: s.buf[start..<(s.pos - 1)]).elementsEqual(want.utf8) else { throw notText }
+        }
+        func onlyItem(_ s: inout JSONScanner, _ body: (inout JSONScanner) throws(JSONParseError) -> Void) throws(JSONParseError) {
+            guard !s.atEnd, s.peek() == UInt8(ascii: "[") else { throw notText }
+            s.pos += 1
+            s.skipSpace()
+            try body(&s)
+            s.skipSpace()
+            guard !s.atEnd, s.peek() == UInt8(ascii: "]") else { throw notText }  // one item only
+            s.pos += 1
+        }
+        do {
+            s.skipSpace()
+            try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                if bytesEqual(key, "candidates") {
+                    try once(0)
+                    try onlyItem(&s) { (s: inout JSONScanner) throws(JSONParseError) in
+                        try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                            if bytesEqual(key, "index") {
+                                try once(1)
+                                guard s.smallInt() == 0 else { throw notText }
+                            } else if bytesEqual(key, "content") {
+                                try once(2)
+                                try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                                    if bytesEqual(key, "role") {
+                                        try once(3)
+                                        try stringEquals(&s, "model")
+                                    } else if bytesEqual(key, "parts") {
+                                        try once(4)
+                                        try onlyItem(&s) { (s: inout JSONScanner) throws(JSONParseError) in
+                                            try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                                                guard bytesEqual(key, "text"), text == nil, !s.atEnd, s.peek() == UInt8(ascii: "\"") else {
+                                                    throw notText
+                                                }
+                                                let start = s.pos + 1
+                                                let escaped = try s.skipString()
+                                                text = (start..<(s.pos - 1), escaped)
+                                            }
+                                        }
+                                    } else {
+                                        throw notText
+                                    }
+                                }
+                            } else {
+                                throw notText
+                            }
+                        }
+                    }
+                } else if bytesEqual(key, "usageMetadata") {
+                    try once(5)
+                    guard !s.atEnd, s.peek() == UInt8(ascii: "{") else { throw notText }
+                    let start = s.pos
+                    try s.skipValue(depth: 1)
+                    usage = start..<s.pos
+                } else if bytesEqual(key, "modelVersion") {
+                    try once(6)
+                    try stringEquals(&s, model)
+                } else if bytesEqual(key, "responseId") {
+                    try once(7)
+                    try stringEquals(&s, id)
+                } else {
+                    throw notText
+                }
+            }
+            s.skipSpace()
+        } catch {
+            return nil
+        }
+        guard s.atEnd, let t = text else { return nil }
+        return (t.0, t.1, usage)
     }
 }
 
