@@ -132,25 +132,9 @@ import Testing
             let body = "event: message_start\ndata: \(start)\n\nevent: content_block_delta\ndata: \(data)\n\n"
                 + "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":1}}\n\n"
                 + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
-            let d = AnthropicMessages().streamDecoder(for: req)
-            var chunks: [JSONObject] = [], raw: [[UInt8]] = []
-            var agg = StreamAggregator()
-            let emit = { (c: DecodedChunk) throws(AnyLLMError) in
-                raw.append(c.ownedBytes)
-                chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.ownedBytes)).object!)
-                agg.add(c)
-            }
-            let bytes = Array(body.utf8)
-            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-            defer { buf.deallocate() }
-            buf.copyBytes(from: bytes)
-            do throws(AnyLLMError) {
-                try d.feed(UnsafeRawBufferPointer(buf), emit: emit)
-                try d.finish(emit: emit)
-            } catch {
-                return (chunks, raw, nil, error)
-            }
-            return (chunks, raw, agg.result()["choices"]?.array?.first?["message"]?["content"]?.string ?? "", nil)
+            let out = Fixtures.stream(AnthropicMessages().streamDecoder(for: req), Array(body.utf8), pieces: [])
+            let text = out.result["choices"]?.array?.first?["message"]?["content"]?.string ?? ""
+            return (out.chunks, out.bytes, out.error == nil ? text : nil, out.error)
         }
         for (data, want) in accepted {
             #expect(Array(data.utf8).withUnsafeBytes { AnthropicStreamDecoder.textDelta($0) } != nil, "\(data)")

@@ -202,7 +202,8 @@ import Testing
 
     static func decode(_ body: [UInt8], pieces: [Int]) -> (chunks: [JSONObject], result: JSON, error: AnyLLMError?) {
         let req = Fixtures.request(#"{"model":"cohere:command-a","messages":"hi","stream":true}"#)
-        return Fixtures.stream(CohereChat().streamDecoder(for: req), body, pieces: pieces)
+        let out = Fixtures.stream(CohereChat().streamDecoder(for: req), body, pieces: pieces)
+        return (out.chunks, out.result, out.error)
     }
 
     /// Deterministic pseudo-random piece sizes (1…40).

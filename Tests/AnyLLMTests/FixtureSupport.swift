@@ -36,7 +36,9 @@ enum Fixtures {
 
     /// Runs a body through a stream decoder in pieces of the given sizes; returns the chunks
     /// (or the error) and the aggregate.
-    static func stream(_ decoder: any StreamDecoder, _ body: [UInt8], pieces: [Int]) -> (chunks: [JSONObject], result: JSON, error: AnyLLMError?) {
+    /// `bytes`: each chunk's bytes as emitted.
+    static func stream(_ decoder: any StreamDecoder, _ body: [UInt8], pieces: [Int])
+        -> (chunks: [JSONObject], result: JSON, error: AnyLLMError?, bytes: [[UInt8]]) {
         let collector = Collector()
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, body.count), alignment: 1)
         defer { storage.deallocate() }
@@ -46,20 +48,22 @@ enum Fixtures {
             let n = max(1, pieces.isEmpty ? body.count : pieces[k % pieces.count])
             let end = min(body.count, i + n)
             if let e = collector.feed(decoder, UnsafeRawBufferPointer(rebasing: storage[i..<end])) {
-                return (collector.chunks, collector.agg.result(complete: false), e)
+                return (collector.chunks, collector.agg.result(complete: false), e, collector.bytes)
             }
             i = end
             k += 1
         }
-        if let e = collector.finish(decoder) { return (collector.chunks, collector.agg.result(complete: false), e) }
-        return (collector.chunks, collector.agg.result(), nil)
+        if let e = collector.finish(decoder) { return (collector.chunks, collector.agg.result(complete: false), e, collector.bytes) }
+        return (collector.chunks, collector.agg.result(), nil, collector.bytes)
     }
 
     final class Collector {
         var chunks: [JSONObject] = []
+        var bytes: [[UInt8]] = []
         var agg = StreamAggregator()
 
         func add(_ c: DecodedChunk) {
+            bytes.append(c.ownedBytes)
             // A skimmed chunk has no tree: its bytes are the chunk.
             chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.ownedBytes)).object!)
             agg.add(c)

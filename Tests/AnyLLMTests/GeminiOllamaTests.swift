@@ -136,25 +136,9 @@ import Testing
         let last = #"{"candidates":[{"content":{"parts":[{"text":""}],"role":"model"},"finishReason":"STOP","index":0}],"modelVersion":"gemini-2.5-flash","responseId":"r1"}"#
         let req = Fixtures.request(#"{"model":"gemini:g","messages":"hi","stream":true}"#)
         func run(_ chunk: String, last: String) -> (chunks: [JSONObject], bytes: [[UInt8]], result: JSON, error: AnyLLMError?) {
-            let bytes = Array(("data: " + first + "\r\n\r\ndata: " + chunk + "\r\n\r\ndata: " + last + "\r\n\r\n").utf8)
-            let d = Gemini(vertex: false).streamDecoder(for: req)
-            var chunks: [JSONObject] = [], raw: [[UInt8]] = []
-            var agg = StreamAggregator()
-            let emit = { (c: DecodedChunk) throws(AnyLLMError) in
-                raw.append(c.ownedBytes)
-                chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.ownedBytes)).object!)
-                agg.add(c)
-            }
-            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-            defer { buf.deallocate() }
-            buf.copyBytes(from: bytes)
-            do throws(AnyLLMError) {
-                try d.feed(UnsafeRawBufferPointer(buf), emit: emit)
-                try d.finish(emit: emit)
-            } catch {
-                return (chunks, raw, .null, error)
-            }
-            return (chunks, raw, agg.result(), nil)
+            let body = Array(("data: " + first + "\r\n\r\ndata: " + chunk + "\r\n\r\ndata: " + last + "\r\n\r\n").utf8)
+            let out = Fixtures.stream(Gemini(vertex: false).streamDecoder(for: req), body, pieces: [])
+            return (out.chunks, out.bytes, out.result, out.error)
         }
         func text(_ r: JSON) -> String { r["choices"]?.array?.first?["message"]?["content"]?.string ?? "" }
         for (chunk, want) in accepted {
@@ -282,25 +266,9 @@ import Testing
         let last = #"{"model":"llama3.2:1b","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":1,"eval_count":1}"#
         let req = Fixtures.request(#"{"model":"ollama:m","messages":"hi","stream":true}"#)
         func run(_ line: String) -> (chunks: [JSONObject], bytes: [[UInt8]], text: String?, error: AnyLLMError?) {
-            let bytes = Array((first + "\n" + line + "\n" + last + "\n").utf8)
-            let d = OllamaChat().streamDecoder(for: req)
-            var chunks: [JSONObject] = [], raw: [[UInt8]] = []
-            var agg = StreamAggregator()
-            let emit = { (c: DecodedChunk) throws(AnyLLMError) in
-                raw.append(c.ownedBytes)
-                chunks.append(c.skim == nil ? c.json : (try! JSONReader.parse(c.ownedBytes)).object!)
-                agg.add(c)
-            }
-            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-            defer { buf.deallocate() }
-            buf.copyBytes(from: bytes)
-            do throws(AnyLLMError) {
-                try d.feed(UnsafeRawBufferPointer(buf), emit: emit)
-                try d.finish(emit: emit)
-            } catch {
-                return (chunks, raw, nil, error)
-            }
-            return (chunks, raw, agg.result()["choices"]?.array?.first?["message"]?["content"]?.string ?? "", nil)
+            let out = Fixtures.stream(OllamaChat().streamDecoder(for: req), Array((first + "\n" + line + "\n" + last + "\n").utf8), pieces: [])
+            let text = out.result["choices"]?.array?.first?["message"]?["content"]?.string ?? ""
+            return (out.chunks, out.bytes, out.error == nil ? text : nil, out.error)
         }
         let model = "llama3.2:1b"
         for (line, want) in accepted {

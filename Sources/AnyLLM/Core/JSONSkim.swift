@@ -60,6 +60,22 @@ extension JSONScanner {
         }
     }
 
+    /// Walks the object that is the whole of `data` (spacing around it allowed) with
+    /// `forEachMember`: true when it is one, valid to its end, and `member` threw for none. The
+    /// skims of one kind of chunk use it: any failure there means "not that kind".
+    static func walkObject(_ data: UnsafeRawBufferPointer,
+                           _ member: (inout JSONScanner, UnsafeRawBufferPointer) throws(JSONParseError) -> Void) -> Bool {
+        var s = JSONScanner(buf: data)
+        do {
+            s.skipSpace()
+            try s.forEachMember(member)
+            s.skipSpace()
+        } catch {
+            return false
+        }
+        return s.atEnd
+    }
+
     /// After an array's item or an object's member: true at a `,` (moved past it), false at the
     /// container's `close` (moved past it); anything else fails, worded as JSONReader words it.
     @inline(__always)

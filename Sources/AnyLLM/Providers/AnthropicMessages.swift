@@ -310,16 +310,7 @@ final class AnthropicStreamDecoder: ChunkEmitter, StreamDecoder {
 
     private func handle(_ ev: SSEEvent, _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
         // The common event, a piece of text, without building its tree.
-        if sentRole {
-            var failure: AnyLLMError?
-            let sent = ev.data.withUnsafeBytes { (d: UnsafeRawBufferPointer) -> Bool in
-                guard let t = Self.textDelta(d) else { return false }
-                do throws(AnyLLMError) { try sendText(UnsafeRawBufferPointer(rebasing: d[t.text]), escaped: t.escaped, emit) } catch { failure = error }
-                return true
-            }
-            if let f = failure { throw f }
-            if sent { return }
-        }
+        if try sendText(in: ev.data, Self.textDelta, emit) { return }
         let v = try ErrorMapping.parseProviderJSON(ev.data, "stream event", provider: provider)
         let type = v["type"]?.string ?? ev.event ?? ""
         switch type {
@@ -390,7 +381,6 @@ final class AnthropicStreamDecoder: ChunkEmitter, StreamDecoder {
     /// escapes. nil for anything else — another event, another key, a repeated or escaped key,
     /// invalid JSON — which `handle` then reads whole, exactly as before.
     static func textDelta(_ data: UnsafeRawBufferPointer) -> (text: Range<Int>, escaped: Bool)? {
-        var s = JSONScanner(buf: data)
         var sawType = false, sawIndex = false, sawDelta = false
         var text: (Range<Int>, Bool)?
         func stringIs(_ s: inout JSONScanner, _ word: StaticString) throws(JSONParseError) -> Bool {
@@ -399,42 +389,36 @@ final class AnthropicStreamDecoder: ChunkEmitter, StreamDecoder {
             let escaped = try s.skipString()
             return !escaped && bytesEqual(UnsafeRawBufferPointer(rebasing: s.buf[start..<(s.pos - 1)]), word)
         }
-        do {
-            s.skipSpace()
-            try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                if bytesEqual(key, "type") {
-                    guard !sawType, try stringIs(&s, "content_block_delta") else { throw notText }
-                    sawType = true
-                } else if bytesEqual(key, "index") {
-                    guard !sawIndex, s.smallInt() != nil else { throw notText }
-                    sawIndex = true
-                } else if bytesEqual(key, "delta") {
-                    guard !sawDelta, !s.atEnd, s.peek() == UInt8(ascii: "{") else { throw notText }
-                    sawDelta = true
-                    var sawDeltaType = false
-                    try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                        if bytesEqual(key, "type") {
-                            guard !sawDeltaType, try stringIs(&s, "text_delta") else { throw notText }
-                            sawDeltaType = true
-                        } else if bytesEqual(key, "text") {
-                            guard text == nil, !s.atEnd, s.peek() == UInt8(ascii: "\"") else { throw notText }
-                            let start = s.pos + 1
-                            let escaped = try s.skipString()
-                            text = (start..<(s.pos - 1), escaped)
-                        } else {
-                            throw notText
-                        }
+        let whole = JSONScanner.walkObject(data) { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            if bytesEqual(key, "type") {
+                guard !sawType, try stringIs(&s, "content_block_delta") else { throw notText }
+                sawType = true
+            } else if bytesEqual(key, "index") {
+                guard !sawIndex, s.smallInt() != nil else { throw notText }
+                sawIndex = true
+            } else if bytesEqual(key, "delta") {
+                guard !sawDelta, !s.atEnd, s.peek() == UInt8(ascii: "{") else { throw notText }
+                sawDelta = true
+                var sawDeltaType = false
+                try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                    if bytesEqual(key, "type") {
+                        guard !sawDeltaType, try stringIs(&s, "text_delta") else { throw notText }
+                        sawDeltaType = true
+                    } else if bytesEqual(key, "text") {
+                        guard text == nil, !s.atEnd, s.peek() == UInt8(ascii: "\"") else { throw notText }
+                        let start = s.pos + 1
+                        let escaped = try s.skipString()
+                        text = (start..<(s.pos - 1), escaped)
+                    } else {
+                        throw notText
                     }
-                    guard sawDeltaType else { throw notText }
-                } else {
-                    throw notText
                 }
+                guard sawDeltaType else { throw notText }
+            } else {
+                throw notText
             }
-            s.skipSpace()
-        } catch {
-            return nil
         }
-        guard s.atEnd, sawType, let t = text else { return nil }
+        guard whole, sawType, let t = text else { return nil }
         return (t.0, t.1)
     }
 

@@ -361,23 +361,16 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
 
     private func handle(_ data: [UInt8], _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
         // The common chunk, a piece of text, without building its tree.
-        if sentRole {
-            var failure: AnyLLMError?
-            let sent = data.withUnsafeBytes { (d: UnsafeRawBufferPointer) -> Bool in
-                guard let t = Self.textChunk(d, id: id, model: model) else { return false }
-                if let u = t.usage {  // into the same storage every chunk
-                    if usageBytes == nil { usageBytes = [] }
-                    usageBytes!.removeAll(keepingCapacity: true)
-                    usageBytes!.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[u]))
-                }
-                do throws(AnyLLMError) { try sendText(UnsafeRawBufferPointer(rebasing: d[t.text]), escaped: t.escaped, emit) } catch {
-                    failure = error
-                }
-                return true
+        let sent = try sendText(in: data, { (d: UnsafeRawBufferPointer) -> (text: Range<Int>, escaped: Bool)? in
+            guard let t = Self.textChunk(d, id: id, model: model) else { return nil }
+            if let u = t.usage {  // into the same storage every chunk
+                if usageBytes == nil { usageBytes = [] }
+                usageBytes!.removeAll(keepingCapacity: true)
+                usageBytes!.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[u]))
             }
-            if let f = failure { throw f }
-            if sent { return }
-        }
+            return (t.text, t.escaped)
+        }, emit)
+        if sent { return }
         let v = try ErrorMapping.parseProviderJSON(data, "stream event", provider: provider)
         if v["error"] != nil { throw Gemini.mapError(v, status: nil, provider: provider) }
         if let id = v["responseId"]?.string { self.id = id }
@@ -435,7 +428,6 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
     /// which `handle` then reads whole, exactly as before.
     static func textChunk(_ data: UnsafeRawBufferPointer, id: String, model: String)
         -> (text: Range<Int>, escaped: Bool, usage: Range<Int>?)? {
-        var s = JSONScanner(buf: data)
         var seen: UInt16 = 0  // keys met, a bit each: a repeated one is the full reader's
         var text: (Range<Int>, Bool)?
         var usage: Range<Int>?
@@ -458,64 +450,58 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
             guard !s.atEnd, s.peek() == UInt8(ascii: "]") else { throw notText }  // one item only
             s.pos += 1
         }
-        do {
-            s.skipSpace()
-            try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                if bytesEqual(key, "candidates") {
-                    try once(0)
-                    try onlyItem(&s) { (s: inout JSONScanner) throws(JSONParseError) in
-                        try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                            if bytesEqual(key, "index") {
-                                try once(1)
-                                guard s.smallInt() == 0 else { throw notText }
-                            } else if bytesEqual(key, "content") {
-                                try once(2)
-                                try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                                    if bytesEqual(key, "role") {
-                                        try once(3)
-                                        try stringEquals(&s, "model")
-                                    } else if bytesEqual(key, "parts") {
-                                        try once(4)
-                                        try onlyItem(&s) { (s: inout JSONScanner) throws(JSONParseError) in
-                                            try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                                                guard bytesEqual(key, "text"), text == nil, !s.atEnd, s.peek() == UInt8(ascii: "\"") else {
-                                                    throw notText
-                                                }
-                                                let start = s.pos + 1
-                                                let escaped = try s.skipString()
-                                                text = (start..<(s.pos - 1), escaped)
+        let whole = JSONScanner.walkObject(data) { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            if bytesEqual(key, "candidates") {
+                try once(0)
+                try onlyItem(&s) { (s: inout JSONScanner) throws(JSONParseError) in
+                    try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                        if bytesEqual(key, "index") {
+                            try once(1)
+                            guard s.smallInt() == 0 else { throw notText }
+                        } else if bytesEqual(key, "content") {
+                            try once(2)
+                            try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                                if bytesEqual(key, "role") {
+                                    try once(3)
+                                    try stringEquals(&s, "model")
+                                } else if bytesEqual(key, "parts") {
+                                    try once(4)
+                                    try onlyItem(&s) { (s: inout JSONScanner) throws(JSONParseError) in
+                                        try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                                            guard bytesEqual(key, "text"), text == nil, !s.atEnd, s.peek() == UInt8(ascii: "\"") else {
+                                                throw notText
                                             }
+                                            let start = s.pos + 1
+                                            let escaped = try s.skipString()
+                                            text = (start..<(s.pos - 1), escaped)
                                         }
-                                    } else {
-                                        throw notText
                                     }
+                                } else {
+                                    throw notText
                                 }
-                            } else {
-                                throw notText
                             }
+                        } else {
+                            throw notText
                         }
                     }
-                } else if bytesEqual(key, "usageMetadata") {
-                    try once(5)
-                    guard !s.atEnd, s.peek() == UInt8(ascii: "{") else { throw notText }
-                    let start = s.pos
-                    try s.skipValue(depth: 1)
-                    usage = start..<s.pos
-                } else if bytesEqual(key, "modelVersion") {
-                    try once(6)
-                    try stringEquals(&s, model)
-                } else if bytesEqual(key, "responseId") {
-                    try once(7)
-                    try stringEquals(&s, id)
-                } else {
-                    throw notText
                 }
+            } else if bytesEqual(key, "usageMetadata") {
+                try once(5)
+                guard !s.atEnd, s.peek() == UInt8(ascii: "{") else { throw notText }
+                let start = s.pos
+                try s.skipValue(depth: 1)
+                usage = start..<s.pos
+            } else if bytesEqual(key, "modelVersion") {
+                try once(6)
+                try stringEquals(&s, model)
+            } else if bytesEqual(key, "responseId") {
+                try once(7)
+                try stringEquals(&s, id)
+            } else {
+                throw notText
             }
-            s.skipSpace()
-        } catch {
-            return nil
         }
-        guard s.atEnd, let t = text else { return nil }
+        guard whole, let t = text else { return nil }
         return (t.0, t.1, usage)
     }
 }

@@ -171,18 +171,7 @@ final class OllamaStreamDecoder: ChunkEmitter, StreamDecoder {
 
     private func handle(_ line: [UInt8], _ emit: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) {
         // The common line, a piece of text, without building its tree.
-        if sentRole {
-            var failure: AnyLLMError?
-            let sent = line.withUnsafeBytes { (d: UnsafeRawBufferPointer) -> Bool in
-                guard let t = Self.textLine(d, model: model) else { return false }
-                do throws(AnyLLMError) { try sendText(UnsafeRawBufferPointer(rebasing: d[t.text]), escaped: t.escaped, emit) } catch {
-                    failure = error
-                }
-                return true
-            }
-            if let f = failure { throw f }
-            if sent { return }
-        }
+        if try sendText(in: line, { Self.textLine($0, model: model) }, emit) { return }
         let v = try ErrorMapping.parseProviderJSON(line, "stream line", provider: provider)
         if v["error"] != nil { throw ErrorMapping.fromErrorObject(v, provider: provider) }
         if let m = v["model"]?.string { model = m }
@@ -213,7 +202,6 @@ final class OllamaStreamDecoder: ChunkEmitter, StreamDecoder {
     /// line, another model, another or a repeated or escaped key, invalid JSON — which `handle`
     /// then reads whole, exactly as before.
     static func textLine(_ data: UnsafeRawBufferPointer, model: String) -> (text: Range<Int>, escaped: Bool)? {
-        var s = JSONScanner(buf: data)
         var seen: UInt8 = 0  // keys met, a bit each: a repeated one is the full reader's
         var text: (Range<Int>, Bool)?
         var sawDone = false
@@ -227,46 +215,40 @@ final class OllamaStreamDecoder: ChunkEmitter, StreamDecoder {
             let escaped = try s.skipString()
             return (start..<(s.pos - 1), escaped)
         }
-        do {
-            s.skipSpace()
-            try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                if bytesEqual(key, "model") {
-                    try once(0)
-                    let (r, escaped) = try rawString(&s)
-                    // Another model (or one written with escapes) is the full reader's to take.
-                    guard !escaped, UnsafeRawBufferPointer(rebasing: s.buf[r]).elementsEqual(model.utf8) else { throw notText }
-                } else if bytesEqual(key, "created_at") {
-                    try once(1)
-                    _ = try rawString(&s)
-                } else if bytesEqual(key, "done") {
-                    try once(2)
-                    try s.literal("false")
-                    sawDone = true
-                } else if bytesEqual(key, "message") {
-                    try once(3)
-                    try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                        if bytesEqual(key, "role") {
-                            try once(4)
-                            let (r, escaped) = try rawString(&s)
-                            guard !escaped, bytesEqual(UnsafeRawBufferPointer(rebasing: s.buf[r]), "assistant") else { throw notText }
-                        } else if bytesEqual(key, "content") {
-                            try once(5)
-                            let t = try rawString(&s)
-                            guard !t.0.isEmpty else { throw notText }  // an empty piece sends no chunk
-                            text = t
-                        } else {
-                            throw notText
-                        }
+        let whole = JSONScanner.walkObject(data) { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+            if bytesEqual(key, "model") {
+                try once(0)
+                let (r, escaped) = try rawString(&s)
+                // Another model (or one written with escapes) is the full reader's to take.
+                guard !escaped, UnsafeRawBufferPointer(rebasing: s.buf[r]).elementsEqual(model.utf8) else { throw notText }
+            } else if bytesEqual(key, "created_at") {
+                try once(1)
+                _ = try rawString(&s)
+            } else if bytesEqual(key, "done") {
+                try once(2)
+                try s.literal("false")
+                sawDone = true
+            } else if bytesEqual(key, "message") {
+                try once(3)
+                try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
+                    if bytesEqual(key, "role") {
+                        try once(4)
+                        let (r, escaped) = try rawString(&s)
+                        guard !escaped, bytesEqual(UnsafeRawBufferPointer(rebasing: s.buf[r]), "assistant") else { throw notText }
+                    } else if bytesEqual(key, "content") {
+                        try once(5)
+                        let t = try rawString(&s)
+                        guard !t.0.isEmpty else { throw notText }  // an empty piece sends no chunk
+                        text = t
+                    } else {
+                        throw notText
                     }
-                } else {
-                    throw notText
                 }
+            } else {
+                throw notText
             }
-            s.skipSpace()
-        } catch {
-            return nil
         }
-        guard s.atEnd, sawDone, let t = text else { return nil }
+        guard whole, sawDone, let t = text else { return nil }
         return (t.0, t.1)
     }
 }

@@ -167,6 +167,24 @@ class ChunkEmitter {
     private var textTemplate: (id: String, model: String, prefix: [UInt8], suffix: [UInt8])?
     private var textChunk: [UInt8] = []
 
+    /// Sends `data` with sendText when it is a chunk of text, as `find` tells (where its text lies
+    /// in `data`, and whether it holds escapes; nil when it is something else); true when sent.
+    /// Never for the first chunk, which carries the role.
+    func sendText(in data: [UInt8], _ find: (UnsafeRawBufferPointer) -> (text: Range<Int>, escaped: Bool)?,
+                  _ out: (DecodedChunk) throws(AnyLLMError) -> Void) throws(AnyLLMError) -> Bool {
+        guard sentRole else { return false }
+        var failure: AnyLLMError?
+        let sent = data.withUnsafeBytes { (d: UnsafeRawBufferPointer) -> Bool in
+            guard let t = find(d) else { return false }
+            do throws(AnyLLMError) { try sendText(UnsafeRawBufferPointer(rebasing: d[t.text]), escaped: t.escaped, out) } catch {
+                failure = error
+            }
+            return true
+        }
+        if let f = failure { throw f }
+        return sent
+    }
+
     /// A content delta whose text is given as a JSON string's body (the bytes between its quotes,
     /// validated, escapes as the provider wrote them; `escaped` when it holds any). Only after the
     /// first chunk, which carries the role and is sent with `send`. The chunk's bytes are
