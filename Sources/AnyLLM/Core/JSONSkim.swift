@@ -145,6 +145,29 @@ extension JSONScanner {
         }
     }
 
+    /// A string value (at its quote) validated in place: where its text lies (between the quotes)
+    /// and whether it holds escapes (the bytes are then not its text); nil, nothing consumed, when
+    /// the value is not a string.
+    mutating func stringBody() throws(JSONParseError) -> (range: Range<Int>, escaped: Bool)? {
+        guard !atEnd, peek() == UInt8(ascii: "\"") else { return nil }
+        let start = pos + 1
+        let escaped = try skipString()
+        return (start..<(pos - 1), escaped)
+    }
+
+    /// True when the value here is a string written exactly as `word`, without escapes (a string
+    /// is consumed either way).
+    mutating func stringIs(_ word: some Collection<UInt8>) throws(JSONParseError) -> Bool {
+        guard let v = try stringBody(), !v.escaped else { return false }
+        return UnsafeRawBufferPointer(rebasing: buf[v.range]).elementsEqual(word)
+    }
+
+    /// The same for a literal, compared with memcmp (a String's UTF-8 view goes byte by byte).
+    mutating func stringIs(_ word: StaticString) throws(JSONParseError) -> Bool {
+        guard let v = try stringBody(), !v.escaped else { return false }
+        return bytesEqual(UnsafeRawBufferPointer(rebasing: buf[v.range]), word)
+    }
+
     /// A string value (at its quote), or nil when the value is `null`; anything else fails.
     mutating func stringOrNull() throws(JSONParseError) -> String?? {
         guard !atEnd else { throw fail("unexpected end of JSON") }

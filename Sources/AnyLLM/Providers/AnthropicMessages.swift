@@ -382,16 +382,10 @@ final class AnthropicStreamDecoder: ChunkEmitter, StreamDecoder {
     /// invalid JSON — which `handle` then reads whole, exactly as before.
     static func textDelta(_ data: UnsafeRawBufferPointer) -> (text: Range<Int>, escaped: Bool)? {
         var sawType = false, sawIndex = false, sawDelta = false
-        var text: (Range<Int>, Bool)?
-        func stringIs(_ s: inout JSONScanner, _ word: StaticString) throws(JSONParseError) -> Bool {
-            guard !s.atEnd, s.peek() == UInt8(ascii: "\"") else { return false }
-            let start = s.pos + 1
-            let escaped = try s.skipString()
-            return !escaped && bytesEqual(UnsafeRawBufferPointer(rebasing: s.buf[start..<(s.pos - 1)]), word)
-        }
+        var text: (range: Range<Int>, escaped: Bool)?
         let whole = JSONScanner.walkObject(data) { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
             if bytesEqual(key, "type") {
-                guard !sawType, try stringIs(&s, "content_block_delta") else { throw notText }
+                guard !sawType, try s.stringIs("content_block_delta") else { throw notText }
                 sawType = true
             } else if bytesEqual(key, "index") {
                 guard !sawIndex, s.smallInt() != nil else { throw notText }
@@ -402,13 +396,11 @@ final class AnthropicStreamDecoder: ChunkEmitter, StreamDecoder {
                 var sawDeltaType = false
                 try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
                     if bytesEqual(key, "type") {
-                        guard !sawDeltaType, try stringIs(&s, "text_delta") else { throw notText }
+                        guard !sawDeltaType, try s.stringIs("text_delta") else { throw notText }
                         sawDeltaType = true
                     } else if bytesEqual(key, "text") {
-                        guard text == nil, !s.atEnd, s.peek() == UInt8(ascii: "\"") else { throw notText }
-                        let start = s.pos + 1
-                        let escaped = try s.skipString()
-                        text = (start..<(s.pos - 1), escaped)
+                        guard text == nil, let t = try s.stringBody() else { throw notText }
+                        text = t
                     } else {
                         throw notText
                     }
@@ -419,7 +411,7 @@ final class AnthropicStreamDecoder: ChunkEmitter, StreamDecoder {
             }
         }
         guard whole, sawType, let t = text else { return nil }
-        return (t.0, t.1)
+        return (t.range, t.escaped)
     }
 
     /// message_delta's usage carries output tokens (and, lately, the input counts too).

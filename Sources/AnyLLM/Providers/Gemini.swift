@@ -436,10 +436,7 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
             seen |= 1 << key
         }
         func stringEquals(_ s: inout JSONScanner, _ want: String) throws(JSONParseError) {
-            guard !s.atEnd, s.peek() == UInt8(ascii: "\"") else { throw notText }
-            let start = s.pos + 1
-            let escaped = try s.skipString()
-            guard !escaped, UnsafeRawBufferPointer(rebasing: s.buf[start..<(s.pos - 1)]).elementsEqual(want.utf8) else { throw notText }
+            guard try s.stringIs(want.utf8) else { throw notText }
         }
         func onlyItem(_ s: inout JSONScanner, _ body: (inout JSONScanner) throws(JSONParseError) -> Void) throws(JSONParseError) {
             guard !s.atEnd, s.peek() == UInt8(ascii: "[") else { throw notText }
@@ -468,12 +465,8 @@ final class GeminiStreamDecoder: ChunkEmitter, StreamDecoder {
                                     try once(4)
                                     try onlyItem(&s) { (s: inout JSONScanner) throws(JSONParseError) in
                                         try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
-                                            guard bytesEqual(key, "text"), text == nil, !s.atEnd, s.peek() == UInt8(ascii: "\"") else {
-                                                throw notText
-                                            }
-                                            let start = s.pos + 1
-                                            let escaped = try s.skipString()
-                                            text = (start..<(s.pos - 1), escaped)
+                                            guard bytesEqual(key, "text"), text == nil, let t = try s.stringBody() else { throw notText }
+                                            text = t
                                         }
                                     }
                                 } else {

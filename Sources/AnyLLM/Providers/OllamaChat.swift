@@ -209,21 +209,14 @@ final class OllamaStreamDecoder: ChunkEmitter, StreamDecoder {
             if seen & (1 << key) != 0 { throw notText }
             seen |= 1 << key
         }
-        func rawString(_ s: inout JSONScanner) throws(JSONParseError) -> (Range<Int>, Bool) {
-            guard !s.atEnd, s.peek() == UInt8(ascii: "\"") else { throw notText }
-            let start = s.pos + 1
-            let escaped = try s.skipString()
-            return (start..<(s.pos - 1), escaped)
-        }
         let whole = JSONScanner.walkObject(data) { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
             if bytesEqual(key, "model") {
                 try once(0)
-                let (r, escaped) = try rawString(&s)
                 // Another model (or one written with escapes) is the full reader's to take.
-                guard !escaped, UnsafeRawBufferPointer(rebasing: s.buf[r]).elementsEqual(model.utf8) else { throw notText }
+                guard try s.stringIs(model.utf8) else { throw notText }
             } else if bytesEqual(key, "created_at") {
                 try once(1)
-                _ = try rawString(&s)
+                guard try s.stringBody() != nil else { throw notText }
             } else if bytesEqual(key, "done") {
                 try once(2)
                 try s.literal("false")
@@ -233,12 +226,11 @@ final class OllamaStreamDecoder: ChunkEmitter, StreamDecoder {
                 try s.forEachMember { (s: inout JSONScanner, key: UnsafeRawBufferPointer) throws(JSONParseError) in
                     if bytesEqual(key, "role") {
                         try once(4)
-                        let (r, escaped) = try rawString(&s)
-                        guard !escaped, bytesEqual(UnsafeRawBufferPointer(rebasing: s.buf[r]), "assistant") else { throw notText }
+                        guard try s.stringIs("assistant") else { throw notText }
                     } else if bytesEqual(key, "content") {
                         try once(5)
-                        let t = try rawString(&s)
-                        guard !t.0.isEmpty else { throw notText }  // an empty piece sends no chunk
+                        // An empty piece sends no chunk.
+                        guard let t = try s.stringBody(), !t.range.isEmpty else { throw notText }
                         text = t
                     } else {
                         throw notText
