@@ -197,19 +197,10 @@ class ChunkEmitter {
                                                       delta: JSONObject([("content", .string(""))]))).serialized
             // `"content":""` with bare quotes is structure: inside the id or the model a quote is escaped.
             let marker = Array("\"content\":\"\"".utf8)  // "content":""
-            var cut = 0
-            for i in 0...(whole.count - marker.count) where whole[i..<(i + marker.count)].elementsEqual(marker) {
-                cut = i + marker.count - 1  // at the closing quote of the empty text
-                break
-            }
-            guard cut > 0 else {  // cannot happen (the chunk above has the marker); the tree path if it did
-                let quoted = [UInt8(ascii: "\"")] + Array(text) + [UInt8(ascii: "\"")]
-                let value = quoted.withUnsafeBytes { b -> String? in
-                    var s = JSONScanner(buf: b)
-                    return try? s.string()
-                }
-                return try send(JSONObject([("content", .string(value ?? ""))]), out)
-            }
+            // The chunk always holds it, whatever the id and model (the template tests check the bytes).
+            guard let i = (0...(whole.count - marker.count)).first(where: { whole[$0..<($0 + marker.count)].elementsEqual(marker) })
+            else { preconditionFailure("OpenAIShape.chunk wrote no \"content\":\"\"") }
+            let cut = i + marker.count - 1  // at the closing quote of the empty text
             textTemplate = (id, model, Array(whole[..<cut]), Array(whole[cut...]))
         }
         let t = textTemplate!
